@@ -104,10 +104,22 @@ void ValidateSpec(const MetricSpec& spec, MetricType type) {
   }
 }
 
-// Sort key: name first so a family's series are adjacent, then labels.
-// Control characters separate the parts; they cannot occur in names, and a
-// label value containing them only affects ordering, never identity,
-// because the full key is compared.
+// Appends a label value to a key with the separator bytes (\x00..\x02)
+// escaped, so distinct label sets can never produce the same key.
+void AppendKeyPart(std::string* key, std::string_view part) {
+  for (const char c : part) {
+    if (c >= '\x00' && c <= '\x02') {
+      key->push_back('\x00');
+      key->push_back(static_cast<char>(c + '0'));
+    } else {
+      key->push_back(c);
+    }
+  }
+}
+
+// Sort key: name first so a family's series are adjacent, then
+// application, path and labels in declaration order. \x01 and \x02 separate
+// the parts; they cannot occur in names and are escaped in values.
 std::string SeriesKey(const MetricSpec& spec) {
   std::string key(spec.name);
   key += '\x01';
@@ -118,9 +130,7 @@ std::string SeriesKey(const MetricSpec& spec) {
     key += '\x01';
     key += label.name;
     key += '\x02';
-    key += std::to_string(label.value.size());
-    key += '\x02';
-    key += label.value;
+    AppendKeyPart(&key, label.value);
   }
   return key;
 }
