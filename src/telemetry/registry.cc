@@ -255,6 +255,20 @@ std::vector<const MetricSample*> MetricsSnapshot::FindAll(std::string_view name)
   return found;
 }
 
+uint64_t MetricsSnapshot::SumCounter(std::string_view name,
+                                     std::optional<Application> application,
+                                     std::optional<CriticalPath> path) const {
+  uint64_t total = 0;
+  for (const MetricSample& sample : samples) {
+    const MetricDescriptor& descriptor = *sample.descriptor;
+    if (descriptor.name != name || descriptor.type != MetricType::kCounter) continue;
+    if (application.has_value() && descriptor.application != *application) continue;
+    if (path.has_value() && descriptor.path != *path) continue;
+    total += sample.counter_value;
+  }
+  return total;
+}
+
 CallbackGaugeHandle::CallbackGaugeHandle(CallbackGaugeHandle&& other) noexcept
     : registry_(std::exchange(other.registry_, nullptr)), key_(std::move(other.key_)) {}
 

@@ -40,6 +40,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -175,6 +176,12 @@ struct MetricsSnapshot {
                            std::span<const Label> labels = {}) const;
   // Every series of the family `name` (for summing across labels).
   std::vector<const MetricSample*> FindAll(std::string_view name) const;
+  // The sum of the counter family `name` over every series that matches the
+  // given application and path (nullopt matches any), whatever the extra
+  // labels: "all authorization requests the api saw". 0 if none match.
+  uint64_t SumCounter(std::string_view name,
+                      std::optional<Application> application = std::nullopt,
+                      std::optional<CriticalPath> path = std::nullopt) const;
 };
 
 class Registry;

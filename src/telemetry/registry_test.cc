@@ -122,11 +122,63 @@ TEST(RegistryTest, LabelsMakeDistinctSeriesOfOneFamily) {
   uint64_t total = 0;
   for (const MetricSample* sample : family) total += sample->counter_value;
   EXPECT_EQ(total, 8u);
+  EXPECT_EQ(snapshot.SumCounter("tangelo_requests_total"), 8u);
+  EXPECT_EQ(snapshot.SumCounter("tangelo_requests_total", Application::kApi), 6u);
+  EXPECT_EQ(snapshot.SumCounter("tangelo_requests_total", Application::kGateway,
+                                CriticalPath::kAuthorization),
+            2u);
+  EXPECT_EQ(snapshot.SumCounter("tangelo_requests_total", std::nullopt,
+                                CriticalPath::kTransaction),
+            0u);
+  EXPECT_EQ(snapshot.SumCounter("tangelo_unknown_total"), 0u);
   const Label error_label[] = {{"outcome", "error"}};
   const MetricSample* error = snapshot.Find("tangelo_requests_total", Application::kApi,
                                             CriticalPath::kAuthorization, error_label);
   ASSERT_NE(error, nullptr);
   EXPECT_EQ(error->counter_value, 1u);
+}
+
+TEST(RegistryTest, LabelValuesWithSeparatorBytesStayDistinct) {
+  Registry registry;
+  auto declare = [&](std::vector<Label> labels) -> Counter& {
+    return registry.AddCounter({.name = "tangelo_api_odd_total",
+                                .help = "Odd labels.",
+                                .application = Application::kApi,
+                                .labels = std::move(labels)});
+  };
+  Counter& joined = declare({{"a", std::string("x\x01b\x02y", 5)}});
+  Counter& split = declare({{"a", "x"}, {"b", "y"}});
+  Counter& nul = declare({{"a", std::string("x\0", 2)}});
+  Counter& plain = declare({{"a", "x"}});
+  EXPECT_NE(&joined, &split);
+  EXPECT_NE(&nul, &plain);
+  EXPECT_NE(&joined, &plain);
+  EXPECT_EQ(registry.SeriesCount(), 4u);
+}
+
+TEST(RegistryTest, SnapshotsAreValuesThatOutliveCallbacks) {
+  Registry registry;
+  Counter& requests = registry.AddCounter({.name = "tangelo_api_requests_total",
+                                           .help = "Requests.",
+                                           .application = Application::kApi});
+  MetricsSnapshot before;
+  {
+    CallbackGaugeHandle depth = registry.AddCallbackGauge(
+        {.name = "tangelo_api_queue_depth", .help = "Depth.", .application = Application::kApi},
+        [] { return 3.0; });
+    requests.Increment(10);
+    before = registry.Collect();
+  }
+  requests.Increment(5);
+  const MetricsSnapshot after = registry.Collect();
+  // The earlier snapshot keeps its values and descriptors.
+  ASSERT_NE(before.Find("tangelo_api_queue_depth", Application::kApi), nullptr);
+  EXPECT_EQ(before.Find("tangelo_api_queue_depth", Application::kApi)->gauge_value, 3.0);
+  EXPECT_EQ(after.Find("tangelo_api_queue_depth", Application::kApi), nullptr);
+  // Rates come from differences of successive snapshots.
+  EXPECT_EQ(after.SumCounter("tangelo_api_requests_total") -
+                before.SumCounter("tangelo_api_requests_total"),
+            5u);
 }
 
 TEST(RegistryTest, CallbackGaugeIsReadAtCollectionAndGoesAwayWithItsHandle) {
