@@ -11,7 +11,7 @@ namespace tangelo::base {
 // Engine and journal.
 inline constexpr uint32_t kBatchEntriesMax = 8190;          // Entries applied per batch.
 inline constexpr uint32_t kIntakeQueueEntriesMax = 65536;   // Per engine shard.
-inline constexpr uint32_t kJournalEntrySizeMax = 4096;      // Bytes of one entry payload.
+inline constexpr uint32_t kJournalEntrySizeMax = 512;       // Bytes of one entry payload.
 inline constexpr uint64_t kJournalBatchSizeMax = 8ULL << 20;    // Bytes of one batch.
 inline constexpr uint64_t kJournalSegmentSizeMax = 256ULL << 20;  // Then a new segment.
 inline constexpr uint32_t kBatchLingerUsMax = 1000;         // Group-commit time bound.
@@ -22,7 +22,7 @@ inline constexpr uint32_t kPendingTimeoutSecondsMax = 400 * 86400;  // Beyond an
 
 static_assert(kIntakeQueueEntriesMax >= 2 * kBatchEntriesMax,
               "the intake queue must hold at least two batches to keep the engine busy");
-static_assert(kJournalEntrySizeMax * uint64_t{kBatchEntriesMax} <= kJournalBatchSizeMax,
+static_assert((kJournalEntrySizeMax + 64) * uint64_t{kBatchEntriesMax} <= kJournalBatchSizeMax,
               "a full batch of the largest entries must fit one journal batch");
 
 }  // namespace tangelo::base
