@@ -2,6 +2,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "app/bench.h"
+
 #include <cstdio>
 #include <string>
 
@@ -18,6 +20,7 @@ int RunCommandLine(int argc, char** argv) {
 
   CLI::App* bench = app.add_subcommand("bench", "Benchmarks that print a final JSON line");
   bench->require_subcommand(1);
+  AddBenchCommands(*bench);
 
   try {
     app.parse(argc, argv);
