@@ -18,8 +18,7 @@ constexpr uint64_t kNanosecondsPerSecond = 1'000'000'000;
 constexpr uint32_t kPrefetchDistance = 16;
 
 base::Status Broken(const std::string& what, uint64_t index) {
-  return base::Internal("ledger invariant broken: " + what + " (at " + std::to_string(index) +
-                        ")");
+  return base::Internal("ledger invariant broken: " + what + " (at " + std::to_string(index) + ")");
 }
 
 // Every occupied cell points at a record, there are as many cells as records, and every record
@@ -32,7 +31,8 @@ base::Status CheckIndex(const IdIndex& index, uint32_t records_count, const IdAt
   for (uint32_t position = 0; position < index.capacity(); ++position) {
     if (cells[position] == 0) continue;
     const uint32_t slot = static_cast<uint32_t>(cells[position]) - 1;
-    if (slot >= records_count) return Broken(std::string(what) + " index cell out of range", position);
+    if (slot >= records_count)
+      return Broken(std::string(what) + " index cell out of range", position);
     ++occupied;
   }
   if (occupied != records_count) return Broken(std::string(what) + " index count", occupied);
@@ -75,10 +75,12 @@ base::Status Ledger::CheckIndexes() const {
   if (transfers_count_ > capacities_.transfers_max) {
     return Broken("transfers count", transfers_count_);
   }
-  TG_RETURN_IF_ERROR(CheckIndex(account_index_, accounts_count_,
-                                [this](uint32_t slot) { return accounts_[slot].id; }, "account"));
-  return CheckIndex(transfer_index_, transfers_count_,
-                    [this](uint32_t slot) { return transfers_[slot].id; }, "transfer");
+  TG_RETURN_IF_ERROR(CheckIndex(
+      account_index_, accounts_count_, [this](uint32_t slot) { return accounts_[slot].id; },
+      "account"));
+  return CheckIndex(
+      transfer_index_, transfers_count_, [this](uint32_t slot) { return transfers_[slot].id; },
+      "transfer");
 }
 
 base::Status Ledger::CheckAccounts() const {
@@ -181,8 +183,8 @@ base::Status Ledger::CheckTransfers(const std::vector<bool>& in_heap) const {
   for (uint32_t index = 0; index < currencies_count_; ++index) listed[currencies_[index]] = true;
   std::vector<CurrencyTotals> sums(kCurrencyCodesMax);
   std::vector<bool> resolved(transfers_count_, false);
-  uint64_t resolutions = 0;         // Posts and voids.
-  uint64_t resolved_pendings = 0;   // Pending transfers in state posted or voided.
+  uint64_t resolutions = 0;        // Posts and voids.
+  uint64_t resolved_pendings = 0;  // Pending transfers in state posted or voided.
   uint64_t previous_timestamp = 0;
   for (uint32_t slot = 0; slot < transfers_count_; ++slot) {
     if (slot + kPrefetchDistance < transfers_count_) {

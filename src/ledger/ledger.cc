@@ -369,11 +369,16 @@ CreateTransferResult Ledger::CreatePostOrVoid(const Transfer& input, uint64_t ti
     return CompareExistingPostOrVoid(input, transfers_[probe.slot], pending);
   }
   switch (pending_states_[pending_slot]) {
-    case PendingState::kPending: break;
-    case PendingState::kPosted: return R::kPendingTransferAlreadyPosted;
-    case PendingState::kVoided: return R::kPendingTransferAlreadyVoided;
-    case PendingState::kExpired: return R::kPendingTransferExpired;
-    case PendingState::kNone: TG_FATAL("ledger: a pending transfer has no pending state");
+    case PendingState::kPending:
+      break;
+    case PendingState::kPosted:
+      return R::kPendingTransferAlreadyPosted;
+    case PendingState::kVoided:
+      return R::kPendingTransferAlreadyVoided;
+    case PendingState::kExpired:
+      return R::kPendingTransferExpired;
+    case PendingState::kNone:
+      TG_FATAL("ledger: a pending transfer has no pending state");
   }
   // Due but not yet released by ExpirePending: expired all the same.
   if (pending.timeout_seconds != 0 && ExpiresAtNs(pending) <= timestamp) {

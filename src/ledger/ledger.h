@@ -166,10 +166,8 @@ class Ledger {
   // One event each, at `timestamp`. `undo` is null outside a linked chain; inside a chain it
   // receives what is needed to roll the event back.
   CreateAccountResult CreateAccount(const Account& input, uint64_t timestamp, UndoEntry* undo);
-  CreateTransferResult CreateTransfer(const Transfer& input, uint64_t timestamp,
-                                      UndoEntry* undo);
-  CreateTransferResult CreatePostOrVoid(const Transfer& input, uint64_t timestamp,
-                                        UndoEntry* undo);
+  CreateTransferResult CreateTransfer(const Transfer& input, uint64_t timestamp, UndoEntry* undo);
+  CreateTransferResult CreatePostOrVoid(const Transfer& input, uint64_t timestamp, UndoEntry* undo);
   CreateTransferResult CompareExisting(const Transfer& input, const Transfer& existing) const;
   CreateTransferResult CompareExistingPostOrVoid(const Transfer& input, const Transfer& existing,
                                                  const Transfer& pending) const;
@@ -210,13 +208,13 @@ class Ledger {
   uint32_t expiry_count_ = 0;
   uint32_t currencies_count_ = 0;
 
-  ZeroedArray<Account> accounts_;              // accounts_max, creation order.
-  ZeroedArray<Transfer> transfers_;            // transfers_max, creation order.
-  ZeroedArray<PendingState> pending_states_;   // Parallel to transfers_.
-  ZeroedArray<ExpiryEntry> expiry_heap_;       // Min-heap by (expires_at_ns, slot).
-  ZeroedArray<UndoEntry> undo_;                // kBatchEventsMax: the open chain's events.
-  ZeroedArray<CurrencyTotals> totals_;         // Indexed by ISO 4217 numeric code.
-  ZeroedArray<uint16_t> currencies_;           // Codes with at least one account, in order.
+  ZeroedArray<Account> accounts_;             // accounts_max, creation order.
+  ZeroedArray<Transfer> transfers_;           // transfers_max, creation order.
+  ZeroedArray<PendingState> pending_states_;  // Parallel to transfers_.
+  ZeroedArray<ExpiryEntry> expiry_heap_;      // Min-heap by (expires_at_ns, slot).
+  ZeroedArray<UndoEntry> undo_;               // kBatchEventsMax: the open chain's events.
+  ZeroedArray<CurrencyTotals> totals_;        // Indexed by ISO 4217 numeric code.
+  ZeroedArray<uint16_t> currencies_;          // Codes with at least one account, in order.
   IdIndex account_index_;
   IdIndex transfer_index_;
 };

@@ -660,8 +660,7 @@ TEST(LedgerExpiryTest, EqualExpiryTimesExpireInCreationOrder) {
 TEST_F(LedgerTest, BalancingDebitMovesWhatIsAvailable) {
   FundCard(100);
   ASSERT_EQ(Apply(MakePending(100, 2, 3, 30)), TR::kOk);
-  const Transfer sweep =
-      MakeTransfer(101, 2, 3, 1000, kUsd, TransferFlags::kBalancingDebit);
+  const Transfer sweep = MakeTransfer(101, 2, 3, 1000, kUsd, TransferFlags::kBalancingDebit);
   ASSERT_EQ(Apply(sweep), TR::kOk);
   EXPECT_EQ(ledger().FindTransfer(101)->amount, 70u);
   EXPECT_EQ(CreditNormalAvailable(account(2)), 0u);
@@ -684,9 +683,8 @@ TEST_F(LedgerTest, BalancingCreditMovesWhatIsAvailable) {
   // Both flags: the smaller of the two limits. Card 2 has 30, account 4 can take 0 more.
   FundCard(30);
   ASSERT_EQ(Apply(MakeTransfer(103, 4, 3, 10)), TR::kOk);
-  ASSERT_EQ(Apply(MakeTransfer(
-                104, 2, 4, 100, kUsd,
-                TransferFlags::kBalancingDebit | TransferFlags::kBalancingCredit)),
+  ASSERT_EQ(Apply(MakeTransfer(104, 2, 4, 100, kUsd,
+                               TransferFlags::kBalancingDebit | TransferFlags::kBalancingCredit)),
             TR::kOk);
   EXPECT_EQ(ledger().FindTransfer(104)->amount, 10u);
 }
@@ -706,8 +704,7 @@ TEST_F(LedgerTest, BalancingPendingHold) {
 
 TEST(LedgerCapacityTest, TransfersFull) {
   testing::LedgerHarness harness({4, 3});
-  ASSERT_EQ(harness.CreateAccounts({MakeAccount(1), MakeAccount(2)}),
-            std::vector<AR>(2, AR::kOk));
+  ASSERT_EQ(harness.CreateAccounts({MakeAccount(1), MakeAccount(2)}), std::vector<AR>(2, AR::kOk));
   EXPECT_EQ(harness.CreateTransfers({MakeTransfer(10, 1, 2, 1), MakePending(11, 1, 2, 5),
                                      MakeTransfer(12, 1, 2, 1), MakeTransfer(13, 1, 2, 1)}),
             (std::vector<TR>{TR::kOk, TR::kOk, TR::kOk, TR::kTransfersFull}));
@@ -722,10 +719,10 @@ TEST(LedgerCapacityTest, TransfersFull) {
 
 TEST_F(LedgerTest, LinkedChainSucceedsTogether) {
   FundCard(100);
-  EXPECT_EQ(harness_.CreateTransfers({Linked(MakeTransfer(100, 2, 3, 60)),
-                                      Linked(MakePending(101, 2, 3, 40, 60)),
-                                      MakePost(102, 101, 15)}),
-            std::vector<TR>(3, TR::kOk));
+  EXPECT_EQ(
+      harness_.CreateTransfers({Linked(MakeTransfer(100, 2, 3, 60)),
+                                Linked(MakePending(101, 2, 3, 40, 60)), MakePost(102, 101, 15)}),
+      std::vector<TR>(3, TR::kOk));
   EXPECT_EQ(account(2).debits_posted, 75u);
   EXPECT_EQ(account(2).debits_pending, 0u);
   EXPECT_EQ(ledger().FindPendingState(101), PendingState::kPosted);
@@ -740,13 +737,13 @@ TEST_F(LedgerTest, LinkedChainFailureRollsBackEverything) {
   const Account merchant_before = account(3);
   const uint32_t transfers_before = ledger().transfers_count();
   const std::vector<TR> results = harness_.CreateTransfers({
-      MakeTransfer(99, 1, 3, 1),             // Independent: applies.
-      Linked(MakeTransfer(100, 2, 3, 60)),   // Applied, then rolled back.
-      Linked(MakePost(101, 50)),             // Resolves hold 50, then rolled back.
-      Linked(MakePending(102, 2, 3, 20, 5)), // Pending with timeout, rolled back.
-      Linked(MakeTransfer(103, 2, 3, 50)),   // Fails: 100 - 70 - 20 = 10 left.
-      MakeTransfer(104, 2, 3, 1),            // End of the chain: linked_event_failed.
-      MakeTransfer(105, 1, 3, 2),            // After the chain: applies.
+      MakeTransfer(99, 1, 3, 1),              // Independent: applies.
+      Linked(MakeTransfer(100, 2, 3, 60)),    // Applied, then rolled back.
+      Linked(MakePost(101, 50)),              // Resolves hold 50, then rolled back.
+      Linked(MakePending(102, 2, 3, 20, 5)),  // Pending with timeout, rolled back.
+      Linked(MakeTransfer(103, 2, 3, 50)),    // Fails: 100 - 70 - 20 = 10 left.
+      MakeTransfer(104, 2, 3, 1),             // End of the chain: linked_event_failed.
+      MakeTransfer(105, 1, 3, 2),             // After the chain: applies.
   });
   EXPECT_EQ(results, (std::vector<TR>{TR::kOk, TR::kLinkedEventFailed, TR::kLinkedEventFailed,
                                       TR::kLinkedEventFailed, TR::kExceedsCredits,
@@ -764,11 +761,10 @@ TEST_F(LedgerTest, LinkedChainFailureRollsBackEverything) {
 }
 
 TEST_F(LedgerTest, LinkedChainOpenAtTheEndFails) {
-  const std::vector<TR> results = harness_.CreateTransfers(
-      {MakeTransfer(99, 1, 3, 1), Linked(MakeTransfer(100, 1, 3, 1)),
-       Linked(MakeTransfer(101, 1, 3, 1))});
-  EXPECT_EQ(results,
-            (std::vector<TR>{TR::kOk, TR::kLinkedEventFailed, TR::kLinkedEventChainOpen}));
+  const std::vector<TR> results =
+      harness_.CreateTransfers({MakeTransfer(99, 1, 3, 1), Linked(MakeTransfer(100, 1, 3, 1)),
+                                Linked(MakeTransfer(101, 1, 3, 1))});
+  EXPECT_EQ(results, (std::vector<TR>{TR::kOk, TR::kLinkedEventFailed, TR::kLinkedEventChainOpen}));
   EXPECT_EQ(ledger().FindTransfer(100), nullptr);
   EXPECT_EQ(ledger().FindTransfer(101), nullptr);
   EXPECT_EQ(harness_.CreateTransfers({Linked(MakeTransfer(100, 1, 3, 1))}),
@@ -779,8 +775,7 @@ TEST_F(LedgerTest, LinkedChainOpenAtTheEndFails) {
 TEST_F(LedgerTest, LinkedChainBrokenEarlyMarksTheRest) {
   const std::vector<TR> results = harness_.CreateTransfers(
       {Linked(MakeTransfer(100, 1, 77, 1)), Linked(MakeTransfer(101, 1, 3, 1)),
-       MakeTransfer(102, 1, 3, 1), Linked(MakeTransfer(103, 1, 3, 1)),
-       MakeTransfer(104, 1, 3, 1)});
+       MakeTransfer(102, 1, 3, 1), Linked(MakeTransfer(103, 1, 3, 1)), MakeTransfer(104, 1, 3, 1)});
   EXPECT_EQ(results, (std::vector<TR>{TR::kCreditAccountNotFound, TR::kLinkedEventFailed,
                                       TR::kLinkedEventFailed, TR::kOk, TR::kOk}));
   EXPECT_EQ(account(3).credits_posted, 2u);

@@ -136,8 +136,7 @@ void Ledger::SerializeTo(const SnapshotSink& sink) const {
       sink(kZeros, padded_bytes - bytes);
     }
   };
-  emit(currencies_.data(), uint64_t{currencies_count_} * sizeof(uint16_t),
-       layout.currencies_bytes);
+  emit(currencies_.data(), uint64_t{currencies_count_} * sizeof(uint16_t), layout.currencies_bytes);
   emit(accounts_.data(), layout.accounts_bytes, layout.accounts_bytes);
   emit(account_index_.cells(), layout.account_index_bytes, layout.account_index_bytes);
   emit(transfers_.data(), layout.transfers_bytes, layout.transfers_bytes);
@@ -187,9 +186,8 @@ base::Status Ledger::LoadSnapshot(std::span<const std::byte> snapshot) {
   }
   if (header.accounts_count > capacities_.accounts_max ||
       header.transfers_count > capacities_.transfers_max) {
-    return base::InvalidArgument("ledger snapshot: holds " +
-                                 std::to_string(header.accounts_count) + " accounts and " +
-                                 std::to_string(header.transfers_count) +
+    return base::InvalidArgument("ledger snapshot: holds " + std::to_string(header.accounts_count) +
+                                 " accounts and " + std::to_string(header.transfers_count) +
                                  " transfers, more than the capacities");
   }
 
@@ -198,8 +196,8 @@ base::Status Ledger::LoadSnapshot(std::span<const std::byte> snapshot) {
   const bool raw_transfer_index = header.transfer_index_capacity == transfer_index_.capacity();
   BodyReader reader(snapshot.subspan(sizeof(header), header.body_size));
   reader.Read(currencies_.data(), uint64_t{header.currencies_count} * sizeof(uint16_t));
-  reader.Read(nullptr, layout.currencies_bytes -
-                           uint64_t{header.currencies_count} * sizeof(uint16_t));
+  reader.Read(nullptr,
+              layout.currencies_bytes - uint64_t{header.currencies_count} * sizeof(uint16_t));
   reader.Read(accounts_.data(), layout.accounts_bytes);
   reader.Read(raw_account_index ? account_index_.mutable_cells() : nullptr,
               layout.account_index_bytes);

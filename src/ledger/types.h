@@ -22,8 +22,8 @@ struct AccountFlags {
   // credits_pending + credits_posted must stay <= debits_posted: the debit-normal mirror (for
   // example a credit line drawn from an asset account).
   static constexpr uint16_t kCreditsMustNotExceedDebits = 1u << 2;
-  static constexpr uint16_t kAll = kLinked | kDebitsMustNotExceedCredits |
-                                   kCreditsMustNotExceedDebits;
+  static constexpr uint16_t kAll =
+      kLinked | kDebitsMustNotExceedCredits | kCreditsMustNotExceedDebits;
 };
 
 // An account. The caller fills id, currency, flags, user_data and code and leaves every other
@@ -71,16 +71,16 @@ struct TransferFlags {
 // transfer) or must match it; the stored record carries the pending transfer's values and the
 // amount actually posted (a void stores the pending amount).
 struct Transfer {
-  uint64_t id = 0;                 // Caller-chosen, unique, never 0; the idempotency key.
+  uint64_t id = 0;  // Caller-chosen, unique, never 0; the idempotency key.
   uint64_t debit_account_id = 0;
   uint64_t credit_account_id = 0;
-  uint64_t amount = 0;             // Minor units of `currency`.
-  uint64_t pending_id = 0;         // The pending transfer a post or void resolves; else 0.
-  uint64_t user_data = 0;          // Opaque to the ledger.
-  uint64_t timestamp = 0;          // Set by the ledger: nanoseconds, unique, increasing.
-  uint32_t timeout_seconds = 0;    // Pending only: expires at timestamp + timeout; 0 = never.
-  uint16_t currency = 0;           // ISO 4217 numeric code; must match both accounts.
-  uint16_t flags = 0;              // TransferFlags.
+  uint64_t amount = 0;           // Minor units of `currency`.
+  uint64_t pending_id = 0;       // The pending transfer a post or void resolves; else 0.
+  uint64_t user_data = 0;        // Opaque to the ledger.
+  uint64_t timestamp = 0;        // Set by the ledger: nanoseconds, unique, increasing.
+  uint32_t timeout_seconds = 0;  // Pending only: expires at timestamp + timeout; 0 = never.
+  uint16_t currency = 0;         // ISO 4217 numeric code; must match both accounts.
+  uint16_t flags = 0;            // TransferFlags.
 };
 static_assert(sizeof(Transfer) == 64);
 static_assert(std::is_trivially_copyable_v<Transfer>);
