@@ -63,8 +63,10 @@ base::Status ClearJournal(io::Env& env, const std::string& directory) {
 
 void SubmitBlocking(Engine& engine, uint16_t kind, std::span<const std::byte> payload,
                     engine::ReplySink* sink) {
+  // A full queue is back-pressure: back off with a short sleep rather than
+  // spinning, so the producer does not steal the engine's core.
   while (engine.TrySubmit(kind, payload, sink, 0) == engine::SubmitResult::kQueueFull) {
-    std::this_thread::yield();
+    std::this_thread::sleep_for(std::chrono::microseconds(50));
   }
 }
 

@@ -79,7 +79,7 @@ void JournalAdapter::BeginBatch(uint32_t buffer_index, uint64_t sequence, uint64
                                 uint64_t prev_checksum) {
   TG_ASSERT(buffer_index < kBuildersMax);
   while (builders_.size() <= buffer_index) {
-    buffers_.push_back(std::make_unique<std::byte[]>(kBuilderBytes));
+    buffers_.push_back(std::make_unique_for_overwrite<std::byte[]>(kBuilderBytes));
     builders_.push_back(std::make_unique<journal::BatchBuilder>(
         std::span<std::byte>(buffers_.back().get(), kBuilderBytes)));
   }
