@@ -128,6 +128,12 @@ std::string WithCardNumbersMasked(std::string_view text) {
 }
 
 size_t CopyMaskedPrefix(std::string_view text, char* out, size_t capacity) {
+  const size_t length = CopyPrefixForMasking(text, out, capacity);
+  MaskCardNumbers(out, length);
+  return length;
+}
+
+size_t CopyPrefixForMasking(std::string_view text, char* out, size_t capacity) {
   size_t length = text.size();
   if (length > capacity) {
     length = capacity;
@@ -144,46 +150,58 @@ size_t CopyMaskedPrefix(std::string_view text, char* out, size_t capacity) {
     }
   }
   for (size_t i = 0; i < length; ++i) out[i] = text[i];
-  MaskCardNumbers(out, length);
   return length;
 }
 
 bool IsSensitiveKey(std::string_view key) {
-  // Squashed: lowercase without separators, for substring rules.
-  std::string squashed;
-  squashed.reserve(key.size());
-  for (const char c : key) {
-    if (!IsKeySeparator(c)) squashed.push_back(Lower(c));
+  // Squashed: lowercase without separators, for substring rules. Keys are
+  // short; a stack buffer avoids allocating on the span path, and a longer
+  // key falls back to the heap rather than being checked only in part.
+  char stack_buffer[128];
+  std::string heap_buffer;
+  char* squashed = stack_buffer;
+  if (key.size() > sizeof(stack_buffer)) {
+    heap_buffer.resize(key.size());
+    squashed = heap_buffer.data();
   }
+  size_t squashed_size = 0;
+  for (const char c : key) {
+    if (!IsKeySeparator(c)) squashed[squashed_size++] = Lower(c);
+  }
+  const std::string_view squashed_view(squashed, squashed_size);
   static constexpr std::string_view kSensitiveParts[] = {
-      "secret",     "password", "passwd", "token", "apikey", "privatekey",
+      "secret",     "password", "passwd", "token", "apikey",     "privatekey",
       "credential", "cookie",   "cvv",    "cvc",   "cardnumber", "track2"};
   for (const std::string_view part : kSensitiveParts) {
-    if (squashed.find(part) != std::string::npos) return true;
+    if (squashed_view.find(part) != std::string_view::npos) return true;
   }
   // Words: split at separators and at lower-to-upper case changes
-  // (cardPan -> card, pan).
-  std::string word;
-  std::string last_word;
-  bool sensitive_word = false;
-  const auto finish_word = [&] {
-    if (word.empty()) return;
-    if (word == "pan" || word == "pin") sensitive_word = true;
-    last_word = word;
-    word.clear();
-  };
-  for (size_t i = 0; i < key.size(); ++i) {
-    const char c = key[i];
-    if (IsKeySeparator(c)) {
-      finish_word();
-      continue;
+  // (cardPan -> card, pan), compared case-insensitively in place.
+  const auto word_is = [&](size_t begin, size_t end, std::string_view word) {
+    if (end - begin != word.size()) return false;
+    for (size_t i = 0; i < word.size(); ++i) {
+      if (Lower(key[begin + i]) != word[i]) return false;
     }
-    const bool upper = c >= 'A' && c <= 'Z';
-    if (upper && i > 0 && key[i - 1] >= 'a' && key[i - 1] <= 'z') finish_word();
-    word.push_back(Lower(c));
+    return true;
+  };
+  size_t word_begin = 0;
+  size_t last_begin = 0;
+  size_t last_end = 0;
+  for (size_t i = 0; i <= key.size(); ++i) {
+    const bool at_end = i == key.size();
+    const bool separator = !at_end && IsKeySeparator(key[i]);
+    const bool camel_break = !at_end && i > 0 && key[i] >= 'A' && key[i] <= 'Z' &&
+                             key[i - 1] >= 'a' && key[i - 1] <= 'z';
+    if (at_end || separator || camel_break) {
+      if (i > word_begin) {
+        if (word_is(word_begin, i, "pan") || word_is(word_begin, i, "pin")) return true;
+        last_begin = word_begin;
+        last_end = i;
+      }
+      word_begin = separator ? i + 1 : i;
+    }
   }
-  finish_word();
-  return sensitive_word || last_word == "authorization";
+  return last_end > last_begin && word_is(last_begin, last_end, "authorization");
 }
 
 }  // namespace tangelo::telemetry

@@ -51,6 +51,10 @@ std::string WithCardNumbersMasked(std::string_view text);
 // that the cut would hide from the mask); then masks card numbers in the
 // copy. Returns the bytes written. No allocation, for fixed-size records.
 size_t CopyMaskedPrefix(std::string_view text, char* out, size_t capacity);
+// The same cut without the masking, for callers that mask later (and only
+// if the text is emitted at all): masking the copy afterwards is exactly as
+// safe as CopyMaskedPrefix.
+size_t CopyPrefixForMasking(std::string_view text, char* out, size_t capacity);
 
 // True if a field named `key` must never show its value.
 bool IsSensitiveKey(std::string_view key);

@@ -2,8 +2,9 @@
 
 #include <sys/random.h>
 
-#include <charconv>
 #include <chrono>
+#include <string>
+#include <utility>
 
 #include "base/assert.h"
 #include "base/strong_id.h"
@@ -14,9 +15,54 @@
 namespace tangelo::telemetry {
 namespace {
 
+// Copies without masking: redaction runs in Tracer::Finish, only for spans
+// that are kept, so the common discarded span never pays for it. The cut
+// rule still guarantees a later mask sees every card number whole.
 template <size_t N>
 void AssignText(InlineText<N>* text, std::string_view value) {
-  text->size = static_cast<uint8_t>(CopyMaskedPrefix(value, text->chars.data(), N));
+  text->size = static_cast<uint8_t>(CopyPrefixForMasking(value, text->chars.data(), N));
+}
+
+template <size_t N>
+void MaskText(InlineText<N>* text) {
+  MaskCardNumbers(text->chars.data(), text->size);
+}
+
+// If `number_text` holds a card number, stores it masked as the
+// attribute's string value and returns true.
+bool ReplaceCardNumber(SpanAttribute* attribute, std::string number_text) {
+  if (MaskCardNumbers(&number_text) == 0) return false;
+  attribute->type = SpanAttribute::Type::kString;
+  AssignText(&attribute->string_value, number_text);
+  return true;
+}
+
+// Applies the redaction rules of telemetry/redaction.h to a kept span.
+void Redact(SpanRecord* record) {
+  MaskText(&record->name);
+  MaskText(&record->status_message);
+  for (uint8_t i = 0; i < record->attribute_count; ++i) {
+    SpanAttribute& attribute = record->attributes[i];
+    if (IsSensitiveKey(attribute.key.view())) {
+      attribute.type = SpanAttribute::Type::kString;
+      AssignText(&attribute.string_value, kRedactedValue);
+    } else {
+      switch (attribute.type) {
+        case SpanAttribute::Type::kString:
+          MaskText(&attribute.string_value);
+          break;
+        case SpanAttribute::Type::kInt:
+          ReplaceCardNumber(&attribute, std::to_string(attribute.int_value));
+          break;
+        case SpanAttribute::Type::kDouble:
+          ReplaceCardNumber(&attribute, text::FormatDouble(attribute.double_value));
+          break;
+        case SpanAttribute::Type::kBool:
+          break;
+      }
+    }
+    MaskText(&attribute.key);
+  }
 }
 
 uint64_t SeedFromOs() {
@@ -147,46 +193,32 @@ SpanAttribute* Span::NextAttribute(std::string_view key) {
   SpanAttribute* attribute = &record_.attributes[record_.attribute_count++];
   *attribute = SpanAttribute();
   AssignText(&attribute->key, key);
-  if (IsSensitiveKey(key)) AssignText(&attribute->string_value, kRedactedValue);
   return attribute;
 }
 
 void Span::SetAttribute(std::string_view key, std::string_view value) {
   SpanAttribute* attribute = NextAttribute(key);
-  if (attribute == nullptr || attribute->string_value.size > 0) return;
+  if (attribute == nullptr) return;
   AssignText(&attribute->string_value, value);
 }
 
 void Span::SetAttribute(std::string_view key, bool value) {
   SpanAttribute* attribute = NextAttribute(key);
-  if (attribute == nullptr || attribute->string_value.size > 0) return;
+  if (attribute == nullptr) return;
   attribute->type = SpanAttribute::Type::kBool;
   attribute->bool_value = value;
 }
 
 void Span::SetAttribute(std::string_view key, double value) {
   SpanAttribute* attribute = NextAttribute(key);
-  if (attribute == nullptr || attribute->string_value.size > 0) return;
-  // A card number passed as a number is masked and kept as text.
-  std::string text = text::FormatDouble(value);
-  if (MaskCardNumbers(&text) > 0) {
-    AssignText(&attribute->string_value, text);
-    return;
-  }
+  if (attribute == nullptr) return;
   attribute->type = SpanAttribute::Type::kDouble;
   attribute->double_value = value;
 }
 
 void Span::SetIntAttribute(std::string_view key, int64_t value) {
   SpanAttribute* attribute = NextAttribute(key);
-  if (attribute == nullptr || attribute->string_value.size > 0) return;
-  char digits[24];
-  const auto result = std::to_chars(digits, digits + sizeof(digits), value);
-  const auto length = static_cast<size_t>(result.ptr - digits);
-  if (MaskCardNumbers(digits, length) > 0) {
-    AssignText(&attribute->string_value, std::string_view(digits, length));
-    return;
-  }
+  if (attribute == nullptr) return;
   attribute->type = SpanAttribute::Type::kInt;
   attribute->int_value = value;
 }
@@ -222,27 +254,34 @@ Tracer::Tracer(const TracerOptions& options, SpanBuffer* buffer, io::Clock* cloc
   TG_ASSERT(buffer != nullptr);
 }
 
-uint64_t Tracer::NextRandom() {
-  // splitmix64 over a shared sequence: one relaxed add per id, no lock, and
-  // a fixed seed gives a reproducible stream in single-threaded tests.
-  const uint64_t sequence = id_sequence_.fetch_add(1, std::memory_order_relaxed);
+uint64_t Tracer::ReserveRandom(uint64_t count) {
+  // One relaxed add reserves the numbers a span needs; no lock, and a fixed
+  // seed gives a reproducible stream in single-threaded tests.
+  return id_sequence_.fetch_add(count, std::memory_order_relaxed);
+}
+
+uint64_t Tracer::RandomAt(uint64_t sequence) const {
+  // splitmix64: a bijective mix of a Weyl sequence, so ids never repeat
+  // within 2^64 draws.
   return base::MixHash(id_seed_ + sequence * 0x9e3779b97f4a7c15ULL);
 }
 
-SpanId Tracer::NewSpanId() {
+SpanId Tracer::NewSpanId(uint64_t sequence) {
   SpanId id;
-  do {
-    StoreBigEndian(NextRandom(), id.bytes.data());
-  } while (!id.valid());
+  StoreBigEndian(RandomAt(sequence), id.bytes.data());
+  while (!id.valid()) StoreBigEndian(RandomAt(ReserveRandom(1)), id.bytes.data());
   return id;
 }
 
-TraceId Tracer::NewTraceId() {
+TraceId Tracer::NewTraceId(uint64_t sequence) {
   TraceId id;
-  do {
-    StoreBigEndian(NextRandom(), id.bytes.data());
-    StoreBigEndian(NextRandom(), id.bytes.data() + 8);
-  } while (!id.valid());
+  StoreBigEndian(RandomAt(sequence), id.bytes.data());
+  StoreBigEndian(RandomAt(sequence + 1), id.bytes.data() + 8);
+  while (!id.valid()) {
+    const uint64_t retry = ReserveRandom(2);
+    StoreBigEndian(RandomAt(retry), id.bytes.data());
+    StoreBigEndian(RandomAt(retry + 1), id.bytes.data() + 8);
+  }
   return id;
 }
 
@@ -259,18 +298,20 @@ Span Tracer::StartSpan(std::string_view name, SpanKind kind, const SpanContext* 
   record.application = application_;
   record.path = path;
   record.kind = kind;
-  if (parent != nullptr && parent->valid()) {
+  const bool has_parent = parent != nullptr && parent->valid();
+  const uint64_t sequence = ReserveRandom(has_parent ? 1 : 3);
+  if (has_parent) {
     record.context.trace_id = parent->trace_id;
     record.context.trace_flags =
         static_cast<uint8_t>(parent->trace_flags & (kTraceFlagSampled | kTraceFlagRandom));
     record.parent_span_id = parent->span_id;
     record.parent_remote = parent->remote;
   } else {
-    record.context.trace_id = NewTraceId();
+    record.context.trace_id = NewTraceId(sequence + 1);
     record.context.trace_flags = static_cast<uint8_t>(
         kTraceFlagRandom | (HeadSampled(record.context.trace_id) ? kTraceFlagSampled : 0));
   }
-  record.context.span_id = NewSpanId();
+  record.context.span_id = NewSpanId(sequence);
   record.context.remote = false;
   span.start_monotonic_ns_ = clock_->MonotonicNs();
   record.start_unix_ns = clock_->RealtimeNs();
@@ -300,6 +341,7 @@ void Tracer::Finish(SpanRecord& record, uint64_t duration_ns) {
     return;
   }
   spans_kept_.Increment();
+  Redact(&record);
   buffer_->TryPush(record);  // A full buffer counts the drop itself.
 }
 

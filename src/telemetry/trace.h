@@ -14,9 +14,12 @@
 //   SpanBuffer, the others are discarded and counted.
 //
 // Spans are fixed-size records (inline text, bounded attributes), so
-// starting, annotating, ending and buffering a span never allocates. Text is
-// truncated to its limit, and attribute values and status messages are
-// redacted like log fields (card numbers masked, secret keys replaced).
+// starting, annotating, ending and discarding a span never allocates. Text
+// is truncated to its limit. A kept span is redacted like a log line before
+// it enters the buffer (card numbers masked in the name, status message,
+// attribute keys and values, including numbers; attributes whose key names a
+// secret replaced by "[REDACTED]"); discarded spans are never redacted
+// because nothing of them leaves the process.
 #pragma once
 
 #include <array>
@@ -170,7 +173,7 @@ class Span {
   bool active() const { return tracer_ != nullptr; }
 
   // Adds an attribute; past kSpanAttributesMax it is counted as dropped.
-  // Keys and values are truncated to their limits and redacted.
+  // Keys and values are truncated to their limits (redacted if kept).
   void SetAttribute(std::string_view key, std::string_view value);
   void SetAttribute(std::string_view key, const char* value) {
     SetAttribute(key, std::string_view(value == nullptr ? "" : value));
@@ -228,9 +231,10 @@ class Tracer {
 
  private:
   friend class Span;
-  uint64_t NextRandom();
-  SpanId NewSpanId();
-  TraceId NewTraceId();
+  uint64_t ReserveRandom(uint64_t count);
+  uint64_t RandomAt(uint64_t sequence) const;
+  SpanId NewSpanId(uint64_t sequence);
+  TraceId NewTraceId(uint64_t sequence);
   void Finish(SpanRecord& record, uint64_t duration_ns);
 
   const Application application_;
