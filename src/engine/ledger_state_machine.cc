@@ -69,15 +69,20 @@ uint64_t LedgerStateMachine::ApplyBatch(uint64_t timestamp_ns, std::span<const E
     // inside them goes to the ledger as one call (the fast path); an entry
     // whose chain stays open goes alone, and the ledger reports the open chain.
     size_t end = index + 1;
+    size_t run_events = entry.payload.size() / kRecordSize;
     const bool closed = entry.kind == kCreateTransfers
                             ? ChainClosed<ledger::Transfer>(entry, ledger::TransferFlags::kLinked)
                             : ChainClosed<ledger::Account>(entry, ledger::AccountFlags::kLinked);
     if (closed) {
+      // One ledger call takes at most Ledger::kBatchEventsMax events.
       while (end < entries.size() && entries[end].kind == entry.kind &&
              WellFormedCreate(entries[end]) &&
+             run_events + entries[end].payload.size() / kRecordSize <=
+                 ledger::Ledger::kBatchEventsMax &&
              (entry.kind == kCreateTransfers
                   ? ChainClosed<ledger::Transfer>(entries[end], ledger::TransferFlags::kLinked)
                   : ChainClosed<ledger::Account>(entries[end], ledger::AccountFlags::kLinked))) {
+        run_events += entries[end].payload.size() / kRecordSize;
         ++end;
       }
     }
