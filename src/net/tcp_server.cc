@@ -148,6 +148,9 @@ void Connection::IoHandler::OnFdEvents(uint32_t epoll_events) {
   if ((epoll_events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0) {
     connection.readable_ = true;
   }
+  // The peer's FIN may have come with the last data in one edge: keep
+  // reading past a short read until recv() reports the end of stream.
+  if ((epoll_events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0) connection.hangup_seen_ = true;
   // On an error the next send() reports it, so treat it as writable too.
   if ((epoll_events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) != 0) connection.writable_ = true;
   if (connection.lingering_) {
@@ -213,7 +216,7 @@ void ServerLoop::ReadAndProcess(Connection& connection) {
       connection.input_pending_ = true;
       // A short read drained the socket; edge-triggered epoll reports the
       // next arrival.
-      if (bytes < space) connection.readable_ = false;
+      if (bytes < space && !connection.hangup_seen_) connection.readable_ = false;
       continue;
     }
     if (received == 0) {
@@ -337,6 +340,7 @@ void ServerLoop::CloseNow(Connection& connection) {
   connection.readable_ = false;
   connection.writable_ = false;
   connection.peer_closed_ = false;
+  connection.hangup_seen_ = false;
   connection.input_pending_ = false;
   connection.close_now_ = false;
   connection.close_after_flush_ = false;
@@ -372,7 +376,9 @@ void ServerLoop::Sweep() {
       if (now_ns >= connection.linger_deadline_ns_) CloseNow(connection);
       continue;
     }
-    if (idle_ns != 0 && connection.requests_in_flight_ == 0 &&
+    // A peer that closed its side still gets the replies it is owed, but
+    // replies that never come must not hold the connection forever.
+    if (idle_ns != 0 && (connection.requests_in_flight_ == 0 || connection.peer_closed_) &&
         now_ns - connection.last_activity_ns_ >= idle_ns) {
       closed_idle.Add();
       CloseNow(connection);

@@ -152,6 +152,7 @@ class Connection {
   bool readable_ = false;        // The socket may hold unread bytes.
   bool writable_ = false;        // The socket can take bytes (until EAGAIN).
   bool peer_closed_ = false;     // Read returned end of stream.
+  bool hangup_seen_ = false;     // epoll reported RDHUP/HUP: read to the end.
   bool input_pending_ = false;   // Buffered input not yet shown to the session.
   bool close_now_ = false;
   bool close_after_flush_ = false;
@@ -211,7 +212,9 @@ struct TcpServerOptions {
   // stops being consumed at half of it (back-pressure before the limit).
   uint32_t write_buffer_bytes_max = kWriteBufferBytesDefaultMax;
   // A connection with nothing in flight and no bytes moved for this long is
-  // closed. 0 disables the idle timeout.
+  // closed; so is one whose peer has closed its side, even with requests
+  // still in flight (it got no reply for that long). 0 disables the idle
+  // timeout.
   uint64_t idle_timeout_ms = 60'000;
   uint32_t listen_backlog = kListenBacklogDefault;
   uint32_t post_queue_entries = kPostQueueEntriesDefault;
