@@ -3,7 +3,6 @@
 #include <gtest/gtest.h>
 
 #include <map>
-#include <regex>
 #include <set>
 #include <sstream>
 #include <string>
@@ -153,20 +152,56 @@ struct ParsedSample {
   std::string value;
 };
 
+bool IsAsciiLetter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+bool IsAsciiDigit(char c) { return c >= '0' && c <= '9'; }
+
+// The longest prefix of line[at..] matching [a-zA-Z_(:)][a-zA-Z0-9_(:)]*
+// (colons only in metric names), or "" if none.
+std::string MatchIdentifier(const std::string& line, size_t at, bool allow_colon) {
+  size_t end = at;
+  while (end < line.size()) {
+    const char c = line[end];
+    const bool ok = IsAsciiLetter(c) || c == '_' || (allow_colon && c == ':') ||
+                    (end > at && IsAsciiDigit(c));
+    if (!ok) break;
+    ++end;
+  }
+  return line.substr(at, end - at);
+}
+
+// A Go ParseFloat-style number as Prometheus writes it: [+-]digits[.digits]
+// [e[+-]digits], or NaN, +Inf, -Inf.
+bool IsPrometheusValue(const std::string& value) {
+  if (value == "NaN" || value == "+Inf" || value == "-Inf") return true;
+  size_t i = 0;
+  if (i < value.size() && (value[i] == '+' || value[i] == '-')) ++i;
+  size_t digits = 0;
+  while (i < value.size() && IsAsciiDigit(value[i])) ++i, ++digits;
+  if (i < value.size() && value[i] == '.') {
+    ++i;
+    while (i < value.size() && IsAsciiDigit(value[i])) ++i, ++digits;
+  }
+  if (digits == 0) return false;
+  if (i < value.size() && (value[i] == 'e' || value[i] == 'E')) {
+    ++i;
+    if (i < value.size() && (value[i] == '+' || value[i] == '-')) ++i;
+    size_t exponent_digits = 0;
+    while (i < value.size() && IsAsciiDigit(value[i])) ++i, ++exponent_digits;
+    if (exponent_digits == 0) return false;
+  }
+  return i == value.size();
+}
+
 // Parses `name{l="v",...} value` strictly; returns false on any deviation.
 bool ParseSampleLine(const std::string& line, ParsedSample* sample) {
-  static const std::regex kName("^[a-zA-Z_:][a-zA-Z0-9_:]*");
-  static const std::regex kLabelName("^[a-zA-Z_][a-zA-Z0-9_]*");
-  std::smatch match;
-  if (!std::regex_search(line, match, kName)) return false;
-  sample->name = match.str();
+  sample->name = MatchIdentifier(line, 0, /*allow_colon=*/true);
+  if (sample->name.empty()) return false;
   size_t at = sample->name.size();
   if (at < line.size() && line[at] == '{') {
     ++at;
     while (true) {
-      const std::string rest = line.substr(at);
-      if (!std::regex_search(rest, match, kLabelName)) return false;
-      const std::string label = match.str();
+      const std::string label = MatchIdentifier(line, at, /*allow_colon=*/false);
+      if (label.empty()) return false;
       at += label.size();
       if (line.compare(at, 2, "=\"") != 0) return false;
       at += 2;
@@ -193,9 +228,7 @@ bool ParseSampleLine(const std::string& line, ParsedSample* sample) {
   }
   if (at >= line.size() || line[at] != ' ') return false;
   sample->value = line.substr(at + 1);
-  static const std::regex kValue(
-      R"(^([+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?|NaN|[+-]Inf)$)");
-  return std::regex_match(sample->value, kValue);
+  return IsPrometheusValue(sample->value);
 }
 
 double ParseValue(const std::string& value) {
@@ -377,6 +410,11 @@ TEST(PrometheusGrammarTest, CheckerRejectsBrokenExpositions) {
   EXPECT_FALSE(ParseSampleLine("name{a=\"\\x\"} 1", &sample));
   EXPECT_FALSE(ParseSampleLine("9name 1", &sample));
   EXPECT_TRUE(ParseSampleLine("name{a=\"\\\"\"} +Inf", &sample));
+  EXPECT_TRUE(ParseSampleLine("name 1e+21", &sample));
+  EXPECT_TRUE(ParseSampleLine("name -0.000001024", &sample));
+  EXPECT_FALSE(ParseSampleLine("name 1e", &sample));
+  EXPECT_FALSE(ParseSampleLine("name Inf", &sample));
+  EXPECT_FALSE(ParseSampleLine("name{1a=\"x\"} 1", &sample));
 }
 
 TEST(TextTest, FormatScaledIntegerIsExact) {
