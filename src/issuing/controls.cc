@@ -261,6 +261,20 @@ bool RemoveSpend(SpendCounters* counters, uint64_t amount_minor, uint64_t origin
   }
   counters->lifetime_amount_minor =
       ClampedSub(counters->lifetime_amount_minor, amount_minor, &exact);
+  // A release larger than what its authorization added (a caller error) can
+  // take lifetime below a window that did not give the amount back. No window
+  // can hold more than was ever spent, so clamp to keep
+  // day <= week, month <= lifetime.
+  const auto clamp = [&exact](uint64_t* amount, uint64_t ceiling) {
+    if (*amount > ceiling) {
+      *amount = ceiling;
+      exact = false;
+    }
+  };
+  clamp(&counters->week_amount_minor, counters->lifetime_amount_minor);
+  clamp(&counters->month_amount_minor, counters->lifetime_amount_minor);
+  clamp(&counters->day_amount_minor,
+        std::min(counters->week_amount_minor, counters->month_amount_minor));
 
   if (release_velocity) {
     const uint32_t seconds = SecondsOf(original_timestamp_ns);

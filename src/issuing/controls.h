@@ -192,8 +192,9 @@ bool AddSpend(SpendCounters* counters, uint64_t amount_minor, uint64_t timestamp
 // `original_timestamp_ns`: from each window only while the counters still
 // hold the window it was counted in, and from lifetime. A full reversal
 // (`release_velocity`) also forgets the newest remembered approval at that
-// second. Sums clamp at zero (a reversal larger than what was counted is a
-// caller error, but must not wrap); returns false if one did.
+// second. Sums clamp at zero, and windows at the lifetime total (a reversal
+// larger than what was counted is a caller error, but must neither wrap nor
+// leave a window above what was ever spent); returns false if one did.
 bool RemoveSpend(SpendCounters* counters, uint64_t amount_minor, uint64_t original_timestamp_ns,
                  bool release_velocity);
 

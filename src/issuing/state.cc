@@ -53,6 +53,12 @@ bool IsPastExpiry(uint16_t year, uint8_t month, uint64_t timestamp_ns) {
   return MonthIndexOf(year, month) < CalendarWindowsAt(timestamp_ns).month_index;
 }
 
+// Checked before any member is built from the maxima (the indices allocate).
+const IssuingCapacity& CheckedCapacity(const IssuingCapacity& capacity) {
+  TG_ASSERT_MSG(capacity.valid(), "issuing capacity maxima must be in 1..kEntitiesMax");
+  return capacity;
+}
+
 }  // namespace
 
 bool IssuingCapacity::valid() const {
@@ -64,7 +70,7 @@ bool IssuingCapacity::valid() const {
 }
 
 IssuingState::IssuingState(const IssuingCapacity& capacity)
-    : capacity_(capacity),
+    : capacity_(CheckedCapacity(capacity)),
       tenant_index_(capacity.tenants_max),
       program_index_(capacity.programs_max),
       user_index_(capacity.users_max),
@@ -72,7 +78,6 @@ IssuingState::IssuingState(const IssuingCapacity& capacity)
       card_index_(capacity.cards_max),
       token_index_(capacity.cards_max),
       ledger_index_(capacity.accounts_max) {
-  TG_ASSERT_MSG(capacity.valid(), "issuing capacity maxima must be in 1..kEntitiesMax");
   // Reserved once: records never move, so references handed out stay valid.
   tenants_.reserve(capacity.tenants_max);
   programs_.reserve(capacity.programs_max);
