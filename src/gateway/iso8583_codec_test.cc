@@ -246,7 +246,8 @@ TEST(Iso8583DecodeTest, BitOneWithEmptySecondaryIsRejectedInOnDemandDialect) {
 
 TEST(Iso8583DecodeTest, AlwaysDialectAcceptsEmptySecondaryAndRequiresBitOne) {
   Iso8583Message message;
-  const Decoded good = DecodeBytes(BcdHexSpec(), BcdHexRaw(800, {11}, "000001"), &message);
+  const std::string bytes = BcdHexRaw(800, {11}, "000001");
+  const Decoded good = DecodeBytes(BcdHexSpec(), bytes, &message);
   ASSERT_TRUE(good.status.ok()) << good.status.ToString();
   EXPECT_EQ(message.Field(11), "000001");
 

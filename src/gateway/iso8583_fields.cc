@@ -122,6 +122,46 @@ bool AlwaysSensitive(int field_number) {
   }
 }
 
+bool LuhnValid(std::string_view digits) {
+  uint32_t sum = 0;
+  bool twice = false;
+  for (size_t i = digits.size(); i > 0; --i) {
+    uint32_t digit = static_cast<uint32_t>(digits[i - 1] - '0');
+    if (twice) digit = digit * 2 > 9 ? digit * 2 - 9 : digit * 2;
+    sum += digit;
+    twice = !twice;
+  }
+  return sum % 10 == 0;
+}
+
+// A PAN can hide in a free-text field (48, 62, a private field). Masks in
+// `text` every occurrence of this message's PAN and every separate run of
+// 13-19 digits that passes the Luhn check, the way telemetry's log
+// redaction does, so DescribeMessage never prints a card number.
+void MaskCardNumbers(std::string_view pan, std::string* text) {
+  if (pan.size() >= 8) {
+    const MaskedPan masked = MaskPan(pan);
+    for (size_t at = text->find(pan); at != std::string::npos; at = text->find(pan, at)) {
+      text->replace(at, pan.size(), masked.view());
+    }
+  }
+  size_t position = 0;
+  while (position < text->size()) {
+    if ((*text)[position] < '0' || (*text)[position] > '9') {
+      ++position;
+      continue;
+    }
+    size_t end = position;
+    while (end < text->size() && (*text)[end] >= '0' && (*text)[end] <= '9') ++end;
+    const std::string_view run = std::string_view(*text).substr(position, end - position);
+    if (run.size() >= 13 && run.size() <= 19 && LuhnValid(run)) {
+      const MaskedPan masked = MaskPan(run);
+      text->replace(position, run.size(), masked.view());
+    }
+    position = end;
+  }
+}
+
 }  // namespace
 
 std::string_view ResponseCodeText(Iso8583ResponseCode code) {
@@ -366,12 +406,21 @@ Result<std::string_view> ReadTraceparent(const Iso8583Spec& spec, const Iso8583M
   }
   if (!message.Has(field_number)) return Absent(field_number, kWhat);
   const std::string_view text = message.Field(field_number);
-  // 00-<trace id 32>-<parent id 16>-<flags 2>
-  if (text.size() != kTraceparentSize || text.substr(0, 3) != "00-" || text[35] != '-' ||
-      text[52] != '-' || !IsLowerHex(text.substr(3, 32)) || !IsLowerHex(text.substr(36, 16)) ||
-      !IsLowerHex(text.substr(53, 2)) || AllZero(text.substr(3, 32)) ||
-      AllZero(text.substr(36, 16))) {
-    return Malformed(field_number, kWhat, "is not a W3C traceparent of version 00");
+  // <version 2>-<trace id 32>-<parent id 16>-<flags 2>[-<future fields>]. As
+  // W3C Trace Context says: version ff is invalid, version 00 is exactly 55
+  // characters, a later version may append fields after a '-'.
+  const bool shape_ok =
+      text.size() >= kTraceparentSize && text[2] == '-' && text[35] == '-' && text[52] == '-' &&
+      IsLowerHex(text.substr(0, 2)) && text.substr(0, 2) != "ff" &&
+      IsLowerHex(text.substr(3, 32)) && IsLowerHex(text.substr(36, 16)) &&
+      IsLowerHex(text.substr(53, 2)) && !AllZero(text.substr(3, 32)) &&
+      !AllZero(text.substr(36, 16));
+  // Only read past the first 55 characters once the shape guarantees them.
+  const bool length_ok =
+      shape_ok && (text.size() == kTraceparentSize ||
+                   (text.substr(0, 2) != "00" && text[kTraceparentSize] == '-'));
+  if (!length_ok) {
+    return Malformed(field_number, kWhat, "is not a W3C traceparent");
   }
   return text;
 }
@@ -432,9 +481,13 @@ std::string DescribeMessage(const Iso8583Spec& spec, const Iso8583Message& messa
       }
       continue;
     }
-    out += '"';
     // Decoded values are printable; a hand-built message might not be.
-    for (char c : value) out += (c >= 0x20 && c <= 0x7E) ? c : '?';
+    std::string text(value);
+    for (char& c : text) c = (c >= 0x20 && c <= 0x7E) ? c : '?';
+    MaskCardNumbers(message.Has(field::kPan) ? message.Field(field::kPan) : std::string_view(),
+                    &text);
+    out += '"';
+    out += text;
     out += '"';
   }
   return out;

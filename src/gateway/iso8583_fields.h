@@ -191,9 +191,11 @@ base::Result<OriginalDataElements> ReadOriginalDataElements(const Iso8583Message
 // Field 95: the amount that stays authorized after a partial reversal (its
 // first 12 digits).
 base::Result<uint64_t> ReadReplacementAmount(const Iso8583Message& message);
-// The W3C traceparent from the dialect's traceparent field: version 00, 55
-// characters, lower-case hex, ids not all zero. kNotFound when the dialect
-// has no such field or the message does not carry it.
+// The W3C traceparent from the dialect's traceparent field, checked as W3C
+// Trace Context says (lower-case hex, ids not all zero, version ff invalid,
+// version 00 exactly 55 characters, later versions may append "-..."), the
+// same rules as telemetry::ParseTraceparent. kNotFound when the dialect has
+// no such field or the message does not carry it.
 base::Result<std::string_view> ReadTraceparent(const Iso8583Spec& spec,
                                                const Iso8583Message& message);
 
@@ -206,7 +208,9 @@ base::Status WriteAdditionalAmounts(std::span<const AdditionalAmount> amounts,
 
 // One line for logs: "0100 2=411111******1111 3=000000 4=000000001000 ...".
 // Field 2 is masked; fields the dialect marks sensitive (always 14, 35, 36,
-// 45, 52, 55) show only their length; other binary fields show as hex.
+// 45, 52, 55) show only their length; other binary fields show as hex; in
+// text fields the message's PAN and any other Luhn-valid 13-19 digit run
+// are masked too, so a card number in free text never reaches a log.
 // Allocates: call it on error and debug paths, not per message.
 std::string DescribeMessage(const Iso8583Spec& spec, const Iso8583Message& message);
 

@@ -248,7 +248,9 @@ TEST_F(Iso8583FieldsTest, Traceparent) {
   ExpectCode(ReadTraceparent(BcdHexSpec(), message_), StatusCode::kNotFound);
 
   const std::string bad_values[] = {
-      "01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",  // Unknown version.
+      "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",  // Forbidden version.
+      "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-x",  // 00 is exactly 55.
+      "01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01x",  // Future: '-' after 55.
       "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",  // Upper case.
       "00-00000000000000000000000000000000-00f067aa0ba902b7-01",  // Zero trace id.
       "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",  // Zero parent id.
@@ -256,6 +258,10 @@ TEST_F(Iso8583FieldsTest, Traceparent) {
       "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-",  // Length.
       "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-0g",  // Flags.
   };
+  // A later version may carry more fields.
+  const std::string future = "01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-abc";
+  message_.SetField(62, future);
+  EXPECT_EQ(*ReadTraceparent(DefaultSpec(), message_), future);
   for (const std::string& bad : bad_values) {
     message_.SetField(62, bad);
     ExpectCode(ReadTraceparent(DefaultSpec(), message_), StatusCode::kInvalidArgument);
@@ -280,6 +286,21 @@ TEST_F(Iso8583FieldsTest, DescribeMasksThePanAndRedactsCardData) {
             "35=<37 bytes redacted> 52=<8 bytes redacted> 55=<4 bytes redacted> 70=\"301\"");
   EXPECT_EQ(line.find("4111111111111111"), std::string::npos);
   EXPECT_EQ(line.find("2812"), std::string::npos);
+}
+
+TEST_F(Iso8583FieldsTest, DescribeMasksCardNumbersHiddenInFreeText) {
+  message_.SetField(field::kPan, "4000000000000002");
+  message_.SetField(48, "card 4000000000000002, other 5555555555554444 ref 1234567890123");
+  message_.SetField(62, "PAN4000000000000002PAN");
+  message_.SetField(field::kOriginalDataElements,
+                    "0100" "000101" "1126193000" "00012345678" "00000000042");
+  const std::string line = DescribeMessage(DefaultSpec(), message_);
+  EXPECT_EQ(line,
+            "0100 2=400000******0002 "
+            "48=\"card 400000******0002, other 555555******4444 ref 1234567890123\" "
+            "62=\"PAN400000******0002PAN\" "
+            "90=\"010000010111261930000001234567800000000042\"")
+      << "a 13-digit run failing Luhn and the 42-digit field 90 stay readable";
 }
 
 TEST_F(Iso8583FieldsTest, DescribeShowsNonSensitiveBinaryAsHexAndHidesUndefinedFields) {
