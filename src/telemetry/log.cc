@@ -118,49 +118,40 @@ std::string_view LogLevelName(LogLevel level) {
 }
 
 void AppendJsonString(std::string* out, std::string_view value) {
-  static constexpr char kHex[] = "0123456789abcdef";
   out->push_back('"');
-  while (!value.empty()) {
-    const size_t length = text::ValidUtf8SequenceLength(value);
-    if (length == 0) {
-      out->append(text::kReplacementCharacter);
-      value.remove_prefix(1);
-      continue;
-    }
-    const char c = value[0];
+  text::AppendSanitizedUtf8(out, value, [](char c, std::string* escaped) {
+    static constexpr char kHex[] = "0123456789abcdef";
     switch (c) {
       case '"':
-        out->append("\\\"");
-        break;
+        escaped->append("\\\"");
+        return true;
       case '\\':
-        out->append("\\\\");
-        break;
+        escaped->append("\\\\");
+        return true;
       case '\n':
-        out->append("\\n");
-        break;
+        escaped->append("\\n");
+        return true;
       case '\r':
-        out->append("\\r");
-        break;
+        escaped->append("\\r");
+        return true;
       case '\t':
-        out->append("\\t");
-        break;
+        escaped->append("\\t");
+        return true;
       case '\b':
-        out->append("\\b");
-        break;
+        escaped->append("\\b");
+        return true;
       case '\f':
-        out->append("\\f");
-        break;
+        escaped->append("\\f");
+        return true;
       default:
-        if (static_cast<uint8_t>(c) < 0x20) {
-          out->append("\\u00");
-          out->push_back(kHex[static_cast<uint8_t>(c) >> 4]);
-          out->push_back(kHex[static_cast<uint8_t>(c) & 0x0F]);
-        } else {
-          out->append(value.substr(0, length));
-        }
+        if (static_cast<uint8_t>(c) >= 0x20) return false;
+        // Other control characters: \u00XX.
+        escaped->append("\\u00");
+        escaped->push_back(kHex[static_cast<uint8_t>(c) >> 4]);
+        escaped->push_back(kHex[static_cast<uint8_t>(c) & 0x0F]);
+        return true;
     }
-    value.remove_prefix(length);
-  }
+  });
   out->push_back('"');
 }
 

@@ -8,25 +8,18 @@ namespace {
 // Escapes with `escape_quotes` deciding whether '"' is special (label
 // values) or not (help text).
 void AppendEscaped(std::string* out, std::string_view value, bool escape_quotes) {
-  while (!value.empty()) {
-    const size_t length = text::ValidUtf8SequenceLength(value);
-    if (length == 0) {
-      out->append(text::kReplacementCharacter);
-      value.remove_prefix(1);
-      continue;
-    }
-    const char c = value[0];
+  text::AppendSanitizedUtf8(out, value, [escape_quotes](char c, std::string* escaped) {
     if (c == '\\') {
-      out->append("\\\\");
+      escaped->append("\\\\");
     } else if (c == '\n') {
-      out->append("\\n");
+      escaped->append("\\n");
     } else if (c == '"' && escape_quotes) {
-      out->append("\\\"");
+      escaped->append("\\\"");
     } else {
-      out->append(value.substr(0, length));
+      return false;
     }
-    value.remove_prefix(length);
-  }
+    return true;
+  });
 }
 
 void AppendLabel(std::string* out, bool* first, std::string_view name, std::string_view value) {
