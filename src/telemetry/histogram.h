@@ -7,7 +7,8 @@
 // from the histogram (a quantile, a bucket bound) is within 1/32 (3.125%) of
 // the true value, and never below it. The whole u64 range is covered by
 // kBucketCount fixed buckets, so memory is fixed (about 15 KiB) and Record()
-// never allocates, never branches on the value's size and never fails.
+// is a few instructions (a count-leading-zeros and two shifts) that never
+// allocate and never fail.
 //
 // Buckets are upper-inclusive, (lower, upper], as in Prometheus: the bound
 // 2^k itself falls into the bucket that ends at 2^k. This makes every
