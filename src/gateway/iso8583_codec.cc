@@ -33,10 +33,14 @@ constexpr std::array<uint8_t, 256> kCharacterClasses = MakeCharacterClasses();
 
 uint8_t ClassOf(Iso8583FieldType type) {
   switch (type) {
-    case Iso8583FieldType::kNumeric: return kClassNumeric;
-    case Iso8583FieldType::kAlphanumeric: return kClassAlphanumeric;
-    case Iso8583FieldType::kAlphanumericSpecial: return kClassAlphanumericSpecial;
-    case Iso8583FieldType::kBinary: return 0;
+    case Iso8583FieldType::kNumeric:
+      return kClassNumeric;
+    case Iso8583FieldType::kAlphanumeric:
+      return kClassAlphanumeric;
+    case Iso8583FieldType::kAlphanumericSpecial:
+      return kClassAlphanumericSpecial;
+    case Iso8583FieldType::kBinary:
+      return 0;
   }
   return 0;
 }
@@ -191,8 +195,8 @@ class Decoder {
     const uint32_t size = spec_.mti_size();
     if (remaining() < size) {
       return Fail(Iso8583DecodeErrorCode::kTruncated, 0, 0,
-                  "truncated MTI (" + std::to_string(remaining()) + " of " +
-                      std::to_string(size) + " bytes)");
+                  "truncated MTI (" + std::to_string(remaining()) + " of " + std::to_string(size) +
+                      " bytes)");
     }
     uint32_t mti = 0;
     if (spec_.mti_encoding() == Iso8583MtiEncoding::kAscii) {
@@ -223,8 +227,8 @@ class Decoder {
     const uint32_t size = spec_.bitmap_size();
     if (remaining() < size) {
       return Fail(Iso8583DecodeErrorCode::kTruncated, 0, offset_,
-                  std::string("truncated ") + which + " (" + std::to_string(remaining()) +
-                      " of " + std::to_string(size) + " bytes)");
+                  std::string("truncated ") + which + " (" + std::to_string(remaining()) + " of " +
+                      std::to_string(size) + " bytes)");
     }
     uint64_t value = 0;
     if (spec_.bitmap_encoding() == Iso8583BitmapEncoding::kBinary) {
@@ -269,8 +273,7 @@ class Decoder {
                   "byte " + ByteText(data[bad]) + " is not allowed in a field of type " +
                       std::string(FieldTypeName(field->type)));
     }
-    message_->SetField(field_number,
-                       std::string_view(reinterpret_cast<const char*>(data), length));
+    message_->SetField(field_number, std::string_view(reinterpret_cast<const char*>(data), length));
     offset_ += length;
     return true;
   }
@@ -355,24 +358,22 @@ Status CheckValue(const Iso8583Spec& spec, int field_number, const Iso8583FieldS
                   std::string_view value) {
   if (field == nullptr) {
     return base::InvalidArgument("iso8583 " + spec.dialect() + ": field " +
-                                 std::to_string(field_number) +
-                                 " is not defined in this dialect");
+                                 std::to_string(field_number) + " is not defined in this dialect");
   }
   const bool fixed = field->length_kind == Iso8583LengthKind::kFixed;
   if ((fixed && value.size() != field->length_max) || value.size() > field->length_max) {
-    return base::InvalidArgument("iso8583 " + spec.dialect() + ": " +
-                                 FieldLabel(spec, field_number) + ": value of " +
-                                 std::to_string(value.size()) + " units, field takes " +
-                                 (fixed ? "exactly " : "at most ") +
-                                 std::to_string(field->length_max));
+    return base::InvalidArgument(
+        "iso8583 " + spec.dialect() + ": " + FieldLabel(spec, field_number) + ": value of " +
+        std::to_string(value.size()) + " units, field takes " + (fixed ? "exactly " : "at most ") +
+        std::to_string(field->length_max));
   }
   const auto* data = reinterpret_cast<const uint8_t*>(value.data());
   const size_t bad = FirstBadCharacter(field->type, data, value.size());
   if (bad != value.size()) {
-    return base::InvalidArgument("iso8583 " + spec.dialect() + ": " +
-                                 FieldLabel(spec, field_number) + ": byte " + ByteText(data[bad]) +
-                                 " at position " + std::to_string(bad) + " is not allowed in a field of type " +
-                                 std::string(FieldTypeName(field->type)));
+    return base::InvalidArgument(
+        "iso8583 " + spec.dialect() + ": " + FieldLabel(spec, field_number) + ": byte " +
+        ByteText(data[bad]) + " at position " + std::to_string(bad) +
+        " is not allowed in a field of type " + std::string(FieldTypeName(field->type)));
   }
   return Status::Ok();
 }
@@ -380,9 +381,9 @@ Status CheckValue(const Iso8583Spec& spec, int field_number, const Iso8583FieldS
 Status OutOfRoom(const Iso8583Spec& spec, size_t capacity, bool limited_by_frame_max) {
   return Status(base::StatusCode::kOutOfRange,
                 "iso8583 " + spec.dialect() + ": message does not fit " +
-                    (limited_by_frame_max ? "the " + std::to_string(kIso8583FrameSizeMax) +
-                                                "-byte frame maximum"
-                                          : "the " + std::to_string(capacity) + "-byte buffer"));
+                    (limited_by_frame_max
+                         ? "the " + std::to_string(kIso8583FrameSizeMax) + "-byte frame maximum"
+                         : "the " + std::to_string(capacity) + "-byte buffer"));
 }
 
 void WriteBitmap(const Iso8583Spec& spec, uint64_t bits, Writer* writer) {
@@ -414,18 +415,30 @@ void WriteLengthPrefix(const Iso8583Spec& spec, Iso8583LengthKind kind, uint32_t
 
 std::string_view DecodeErrorCodeName(Iso8583DecodeErrorCode code) {
   switch (code) {
-    case Iso8583DecodeErrorCode::kNone: return "none";
-    case Iso8583DecodeErrorCode::kTruncated: return "truncated";
-    case Iso8583DecodeErrorCode::kBadMti: return "bad_mti";
-    case Iso8583DecodeErrorCode::kBadBitmap: return "bad_bitmap";
-    case Iso8583DecodeErrorCode::kEmptySecondaryBitmap: return "empty_secondary_bitmap";
-    case Iso8583DecodeErrorCode::kMissingSecondaryBitmap: return "missing_secondary_bitmap";
-    case Iso8583DecodeErrorCode::kUndefinedField: return "undefined_field";
-    case Iso8583DecodeErrorCode::kBadLengthPrefix: return "bad_length_prefix";
-    case Iso8583DecodeErrorCode::kLengthOverMax: return "length_over_max";
-    case Iso8583DecodeErrorCode::kBadCharacter: return "bad_character";
-    case Iso8583DecodeErrorCode::kTrailingBytes: return "trailing_bytes";
-    case Iso8583DecodeErrorCode::kTooLarge: return "too_large";
+    case Iso8583DecodeErrorCode::kNone:
+      return "none";
+    case Iso8583DecodeErrorCode::kTruncated:
+      return "truncated";
+    case Iso8583DecodeErrorCode::kBadMti:
+      return "bad_mti";
+    case Iso8583DecodeErrorCode::kBadBitmap:
+      return "bad_bitmap";
+    case Iso8583DecodeErrorCode::kEmptySecondaryBitmap:
+      return "empty_secondary_bitmap";
+    case Iso8583DecodeErrorCode::kMissingSecondaryBitmap:
+      return "missing_secondary_bitmap";
+    case Iso8583DecodeErrorCode::kUndefinedField:
+      return "undefined_field";
+    case Iso8583DecodeErrorCode::kBadLengthPrefix:
+      return "bad_length_prefix";
+    case Iso8583DecodeErrorCode::kLengthOverMax:
+      return "length_over_max";
+    case Iso8583DecodeErrorCode::kBadCharacter:
+      return "bad_character";
+    case Iso8583DecodeErrorCode::kTrailingBytes:
+      return "trailing_bytes";
+    case Iso8583DecodeErrorCode::kTooLarge:
+      return "too_large";
   }
   return "unknown";
 }
@@ -442,8 +455,8 @@ Status CheckMessage(const Iso8583Spec& spec, const Iso8583Message& message, int*
   if (missing_field != nullptr) *missing_field = 0;
   const Iso8583MessageSpec* definition = spec.message(message.mti());
   if (definition == nullptr) {
-    return base::InvalidArgument("iso8583 " + spec.dialect() + ": MTI " +
-                                 FormatMti(message.mti()) + " is not supported");
+    return base::InvalidArgument("iso8583 " + spec.dialect() + ": MTI " + FormatMti(message.mti()) +
+                                 " is not supported");
   }
   const Iso8583FieldSet& required = definition->required;
   for (int field = required.Next(0); field != 0; field = required.Next(field)) {
@@ -467,8 +480,8 @@ Result<size_t> Encode(const Iso8583Spec& spec, const Iso8583Message& message,
   Writer writer(limited_by_frame_max ? out.first(kIso8583FrameSizeMax) : out);
 
   const Iso8583FieldSet& fields = message.fields();
-  const bool secondary = fields.HasSecondary() ||
-                         spec.secondary_bitmap() == Iso8583SecondaryBitmap::kAlways;
+  const bool secondary =
+      fields.HasSecondary() || spec.secondary_bitmap() == Iso8583SecondaryBitmap::kAlways;
   const size_t header_size = spec.mti_size() + spec.bitmap_size() * (secondary ? 2 : 1);
   if (!writer.Fits(header_size)) return OutOfRoom(spec, out.size(), limited_by_frame_max);
 

@@ -22,17 +22,17 @@ namespace tangelo::gateway {
 // format-error response and closing the connection. Stable numbers.
 enum class Iso8583DecodeErrorCode : uint8_t {
   kNone = 0,
-  kTruncated = 1,              // The message ends inside the MTI, a bitmap or a field.
-  kBadMti = 2,                 // MTI not 4 decimal digits.
-  kBadBitmap = 3,              // Hex bitmap with a character outside 0-9A-F.
-  kEmptySecondaryBitmap = 4,   // Bit 1 set, secondary all zero (on_demand dialects).
-  kMissingSecondaryBitmap = 5, // Bit 1 clear in an `always` dialect.
-  kUndefinedField = 6,         // Bitmap names a field the dialect does not define.
-  kBadLengthPrefix = 7,        // LL/LLL prefix not decimal digits.
-  kLengthOverMax = 8,          // Variable length above the field's max.
-  kBadCharacter = 9,           // A byte outside the field type's character set.
-  kTrailingBytes = 10,         // Bytes after the last field.
-  kTooLarge = 11,              // Message longer than kIso8583FrameSizeMax.
+  kTruncated = 1,               // The message ends inside the MTI, a bitmap or a field.
+  kBadMti = 2,                  // MTI not 4 decimal digits.
+  kBadBitmap = 3,               // Hex bitmap with a character outside 0-9A-F.
+  kEmptySecondaryBitmap = 4,    // Bit 1 set, secondary all zero (on_demand dialects).
+  kMissingSecondaryBitmap = 5,  // Bit 1 clear in an `always` dialect.
+  kUndefinedField = 6,          // Bitmap names a field the dialect does not define.
+  kBadLengthPrefix = 7,         // LL/LLL prefix not decimal digits.
+  kLengthOverMax = 8,           // Variable length above the field's max.
+  kBadCharacter = 9,            // A byte outside the field type's character set.
+  kTrailingBytes = 10,          // Bytes after the last field.
+  kTooLarge = 11,               // Message longer than kIso8583FrameSizeMax.
 };
 
 std::string_view DecodeErrorCodeName(Iso8583DecodeErrorCode code);

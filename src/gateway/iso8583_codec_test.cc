@@ -64,9 +64,14 @@ std::vector<std::string> GoldenMessages(const Iso8583Spec& spec) {
 
 TEST(Iso8583DecodeTest, DecodesEveryFieldTypeZeroCopy) {
   const std::string pin_block("\x00\x11\x22\x33\x44\x55\x66\xFF", 8);
-  const std::string bytes =
-      RawMessage("0100", {2, 4, 11, 38, 41, 52},
-                 "16" "4111111111111111" "000000001234" "000101" "A1 B2 " "TERM-01/" + pin_block);
+  const std::string bytes = RawMessage("0100", {2, 4, 11, 38, 41, 52},
+                                       "16"
+                                       "4111111111111111"
+                                       "000000001234"
+                                       "000101"
+                                       "A1 B2 "
+                                       "TERM-01/" +
+                                           pin_block);
   Iso8583Message message;
   const Decoded decoded = DecodeBytes(DefaultSpec(), bytes, &message);
   ASSERT_TRUE(decoded.status.ok()) << decoded.status.ToString();
@@ -84,8 +89,7 @@ TEST(Iso8583DecodeTest, DecodesEveryFieldTypeZeroCopy) {
 
 TEST(Iso8583DecodeTest, NumericFieldRejectsNonDigitsNamingFieldAndOffset) {
   Iso8583Message message;
-  const Decoded decoded =
-      DecodeBytes(DefaultSpec(), RawMessage("0800", {11}, "00A001"), &message);
+  const Decoded decoded = DecodeBytes(DefaultSpec(), RawMessage("0800", {11}, "00A001"), &message);
   EXPECT_EQ(decoded.status.code(), base::StatusCode::kInvalidArgument);
   EXPECT_EQ(decoded.error.code, Iso8583DecodeErrorCode::kBadCharacter);
   EXPECT_EQ(decoded.error.field, 11);
@@ -130,8 +134,12 @@ TEST(Iso8583DecodeTest, AlphanumericSpecialRejectsControlAndHighBytes) {
 TEST(Iso8583DecodeTest, VariableLengthsWithinMaxAndEmpty) {
   Iso8583Message message;
   // LLVAR at its max (19), LLLVAR empty, LLLVAR short.
-  const std::string bytes =
-      RawMessage("0100", {2, 48, 62}, "19" "4111111111111111234" "000" "003" "abc");
+  const std::string bytes = RawMessage("0100", {2, 48, 62},
+                                       "19"
+                                       "4111111111111111234"
+                                       "000"
+                                       "003"
+                                       "abc");
   const Decoded decoded = DecodeBytes(DefaultSpec(), bytes, &message);
   ASSERT_TRUE(decoded.status.ok()) << decoded.status.ToString();
   EXPECT_EQ(message.Field(2).size(), 19u);
@@ -142,8 +150,11 @@ TEST(Iso8583DecodeTest, VariableLengthsWithinMaxAndEmpty) {
 
 TEST(Iso8583DecodeTest, LlvarOverMaxIsRejected) {
   Iso8583Message message;
-  const Decoded decoded = DecodeBytes(
-      DefaultSpec(), RawMessage("0100", {2}, "20" "41111111111111112345"), &message);
+  const Decoded decoded = DecodeBytes(DefaultSpec(),
+                                      RawMessage("0100", {2},
+                                                 "20"
+                                                 "41111111111111112345"),
+                                      &message);
   EXPECT_EQ(decoded.error.code, Iso8583DecodeErrorCode::kLengthOverMax);
   EXPECT_EQ(decoded.error.field, 2);
   EXPECT_EQ(decoded.error.offset, kDefaultHeader);
@@ -153,8 +164,8 @@ TEST(Iso8583DecodeTest, LlvarOverMaxIsRejected) {
 
 TEST(Iso8583DecodeTest, LllvarOverMaxIsRejected) {
   Iso8583Message message;
-  const Decoded decoded = DecodeBytes(
-      DefaultSpec(), RawMessage("0110", {54}, "121" + std::string(121, '0')), &message);
+  const Decoded decoded =
+      DecodeBytes(DefaultSpec(), RawMessage("0110", {54}, "121" + std::string(121, '0')), &message);
   EXPECT_EQ(decoded.error.code, Iso8583DecodeErrorCode::kLengthOverMax);
   EXPECT_EQ(decoded.error.field, 54);
 }
@@ -173,8 +184,9 @@ TEST(Iso8583DecodeTest, BcdLengthPrefixes) {
   const Iso8583Spec& spec = BcdHexSpec();
   Iso8583Message message;
   // Field 2 LLVAR: one BCD byte 0x16; field 48 LLLVAR: two bytes 0x00 0x05.
-  const std::string good = BcdHexRaw(100, {2, 48}, std::string("\x16", 1) + "4111111111111111" +
-                                                       std::string("\x00\x05", 2) + "hello");
+  const std::string good =
+      BcdHexRaw(100, {2, 48},
+                std::string("\x16", 1) + "4111111111111111" + std::string("\x00\x05", 2) + "hello");
   const Decoded decoded = DecodeBytes(spec, good, &message);
   ASSERT_TRUE(decoded.status.ok()) << decoded.status.ToString();
   EXPECT_EQ(message.mti(), 100);
@@ -227,7 +239,10 @@ TEST(Iso8583DecodeTest, EmptyBitmapDecodesToNoFields) {
 
 TEST(Iso8583DecodeTest, SecondaryBitmapCarriesFields65To128) {
   Iso8583Message message;
-  const std::string bytes = RawMessage("0800", {7, 11, 70}, "1126193000" "000001" "301");
+  const std::string bytes = RawMessage("0800", {7, 11, 70},
+                                       "1126193000"
+                                       "000001"
+                                       "301");
   ASSERT_EQ(bytes.size(), 4 + 16 + 19u);
   const Decoded decoded = DecodeBytes(DefaultSpec(), bytes, &message);
   ASSERT_TRUE(decoded.status.ok()) << decoded.status.ToString();
@@ -261,9 +276,11 @@ TEST(Iso8583DecodeTest, AlwaysDialectAcceptsEmptySecondaryAndRequiresBitOne) {
 TEST(Iso8583DecodeTest, BitForUndefinedFieldIsRejected) {
   Iso8583Message message;
   // Field 5 (settlement amount) is not in the default dialect.
-  Decoded decoded =
-      DecodeBytes(DefaultSpec(), RawMessage("0100", {4, 5}, "000000001234" "000000001234"),
-                  &message);
+  Decoded decoded = DecodeBytes(DefaultSpec(),
+                                RawMessage("0100", {4, 5},
+                                           "000000001234"
+                                           "000000001234"),
+                                &message);
   EXPECT_EQ(decoded.error.code, Iso8583DecodeErrorCode::kUndefinedField);
   EXPECT_EQ(decoded.error.field, 5);
   EXPECT_EQ(decoded.error.offset, kDefaultHeader + 12);
@@ -271,8 +288,8 @@ TEST(Iso8583DecodeTest, BitForUndefinedFieldIsRejected) {
       << decoded.status.message();
   // Undefined fields in the secondary bitmap, at both ends of it.
   for (int undefined : {65, 128}) {
-    const std::string bytes = "0800" + BinaryBitmap({1}) +
-                              (undefined == 65 ? BinaryBitmap({1}) : BinaryBitmap({64}));
+    const std::string bytes =
+        "0800" + BinaryBitmap({1}) + (undefined == 65 ? BinaryBitmap({1}) : BinaryBitmap({64}));
     decoded = DecodeBytes(DefaultSpec(), bytes, &message);
     EXPECT_EQ(decoded.error.code, Iso8583DecodeErrorCode::kUndefinedField);
     EXPECT_EQ(decoded.error.field, undefined);
@@ -324,7 +341,8 @@ TEST(Iso8583DecodeTest, EveryTruncationOfEveryGoldenMessageFailsCleanly) {
       Iso8583Message message;
       ASSERT_TRUE(DecodeBytes(*spec, full, &message).status.ok());
       for (size_t size = 0; size < full.size(); ++size) {
-        const Decoded decoded = DecodeBytes(*spec, std::string_view(full).substr(0, size), &message);
+        const Decoded decoded =
+            DecodeBytes(*spec, std::string_view(full).substr(0, size), &message);
         ASSERT_EQ(decoded.error.code, Iso8583DecodeErrorCode::kTruncated)
             << spec->dialect() << " cut at " << size << ": " << decoded.status.ToString();
         ASSERT_LE(decoded.error.offset, size);
@@ -335,7 +353,10 @@ TEST(Iso8583DecodeTest, EveryTruncationOfEveryGoldenMessageFailsCleanly) {
 
 TEST(Iso8583DecodeTest, KeepsMtiAndEarlierFieldsOnErrorForAFormatErrorReply) {
   Iso8583Message message;
-  const std::string bytes = RawMessage("0100", {11, 37, 49}, "000101" "633019000101" "84X");
+  const std::string bytes = RawMessage("0100", {11, 37, 49},
+                                       "000101"
+                                       "633019000101"
+                                       "84X");
   const Decoded decoded = DecodeBytes(DefaultSpec(), bytes, &message);
   EXPECT_EQ(decoded.error.field, 49);
   EXPECT_EQ(message.mti(), 100);
@@ -346,10 +367,9 @@ TEST(Iso8583DecodeTest, KeepsMtiAndEarlierFieldsOnErrorForAFormatErrorReply) {
 
 TEST(Iso8583DecodeTest, DecodeClearsAPreviouslyUsedMessage) {
   Iso8583Message message;
-  ASSERT_TRUE(DecodeBytes(DefaultSpec(), RawMessage("0100", {4}, "000000001234"), &message)
-                  .status.ok());
-  ASSERT_TRUE(DecodeBytes(DefaultSpec(), RawMessage("0800", {11}, "000001"), &message)
-                  .status.ok());
+  ASSERT_TRUE(
+      DecodeBytes(DefaultSpec(), RawMessage("0100", {4}, "000000001234"), &message).status.ok());
+  ASSERT_TRUE(DecodeBytes(DefaultSpec(), RawMessage("0800", {11}, "000001"), &message).status.ok());
   EXPECT_FALSE(message.Has(4));
   EXPECT_EQ(message.fields().size(), 1);
 }
@@ -366,8 +386,12 @@ TEST(Iso8583EncodeTest, MatchesIndependentlyAssembledBytes) {
   std::array<uint8_t, 128> out;
   const base::Result<size_t> size = Encode(DefaultSpec(), message, out);
   ASSERT_TRUE(size.ok()) << size.status().ToString();
-  const std::string expected =
-      RawMessage("0100", {2, 4, 62, 70}, "16" "4111111111111111" "000000001234" "003abc" "001");
+  const std::string expected = RawMessage("0100", {2, 4, 62, 70},
+                                          "16"
+                                          "4111111111111111"
+                                          "000000001234"
+                                          "003abc"
+                                          "001");
   EXPECT_EQ(std::string(reinterpret_cast<const char*>(out.data()), *size), expected);
 }
 
@@ -379,8 +403,8 @@ TEST(Iso8583EncodeTest, AlwaysDialectWritesEmptySecondaryAndBcd) {
   std::array<uint8_t, 128> out;
   const base::Result<size_t> size = Encode(BcdHexSpec(), message, out);
   ASSERT_TRUE(size.ok()) << size.status().ToString();
-  const std::string expected = BcdHexRaw(810, {11, 48}, std::string("000001") +
-                                                           std::string("\x00\x05", 2) + "hello");
+  const std::string expected =
+      BcdHexRaw(810, {11, 48}, std::string("000001") + std::string("\x00\x05", 2) + "hello");
   EXPECT_EQ(std::string(reinterpret_cast<const char*>(out.data()), *size), expected);
 }
 
@@ -415,7 +439,11 @@ TEST(Iso8583EncodeTest, RejectsValuesTheDialectWouldRejectOnDecode) {
       {4, "0000000012345", "exactly 12"},
       {2, std::string(20, '4'), "at most 19"},
       {11, "00000A", "not allowed in a field of type n"},
-      {41, std::string("TERM\x01" "001", 8), "not allowed in a field of type ans"},
+      {41,
+       std::string("TERM\x01"
+                   "001",
+                   8),
+       "not allowed in a field of type ans"},
   };
   for (const Case& c : cases) {
     Iso8583Message message;
@@ -505,8 +533,7 @@ TEST(Iso8583CheckMessageTest, RejectsMtisTheDialectDoesNotList) {
   EXPECT_EQ(missing, 0);
   message.set_mti(120);  // Served by default, not by bcd_hex.
   EXPECT_NE(CheckMessage(DefaultSpec(), message).message().find("requires"), std::string::npos);
-  EXPECT_NE(CheckMessage(BcdHexSpec(), message).message().find("not supported"),
-            std::string::npos);
+  EXPECT_NE(CheckMessage(BcdHexSpec(), message).message().find("not supported"), std::string::npos);
 }
 
 TEST(Iso8583CheckFieldValueTest, AppliesTheDecodeRules) {

@@ -63,14 +63,22 @@ TEST(Iso8583CorpusTest, SeededMutationsOfTheSeedsPassTheFuzzProperty) {
       for (uint64_t e = 0; e < edits && !input.empty(); ++e) {
         const size_t at = static_cast<size_t>(random.Uniform(input.size()));
         switch (random.Uniform(5)) {
-          case 0: input[at] = static_cast<uint8_t>(random.Next()); break;          // Replace.
-          case 1: input[at] ^= static_cast<uint8_t>(1u << random.Uniform(8)); break;  // Flip.
-          case 2: input.erase(input.begin() + static_cast<std::ptrdiff_t>(at)); break;
+          case 0:
+            input[at] = static_cast<uint8_t>(random.Next());
+            break;  // Replace.
+          case 1:
+            input[at] ^= static_cast<uint8_t>(1u << random.Uniform(8));
+            break;  // Flip.
+          case 2:
+            input.erase(input.begin() + static_cast<std::ptrdiff_t>(at));
+            break;
           case 3:
             input.insert(input.begin() + static_cast<std::ptrdiff_t>(at),
                          static_cast<uint8_t>('0' + random.Uniform(10)));
             break;
-          default: input.resize(at); break;  // Truncate.
+          default:
+            input.resize(at);
+            break;  // Truncate.
         }
       }
       decoded_total += Iso8583FuzzOneInput(kDialects, input);

@@ -73,8 +73,8 @@ Status Absent(int field_number, std::string_view what) {
 }
 
 Status Malformed(int field_number, std::string_view what, std::string_view why) {
-  return base::InvalidArgument("field " + std::to_string(field_number) + " (" +
-                               std::string(what) + ") " + std::string(why));
+  return base::InvalidArgument("field " + std::to_string(field_number) + " (" + std::string(what) +
+                               ") " + std::string(why));
 }
 
 // Reads a present field that must be exactly `digits` digits.
@@ -117,8 +117,16 @@ bool AllZero(std::string_view text) {
 // Fields whose content never reaches a log, whatever the dialect says.
 bool AlwaysSensitive(int field_number) {
   switch (field_number) {
-    case 2: case 14: case 35: case 36: case 45: case 52: case 55: return true;
-    default: return false;
+    case 2:
+    case 14:
+    case 35:
+    case 36:
+    case 45:
+    case 52:
+    case 55:
+      return true;
+    default:
+      return false;
   }
 }
 
@@ -252,7 +260,8 @@ Result<std::string_view> ReadAcquirerId(const Iso8583Message& message) {
   constexpr std::string_view kWhat = "acquiring institution id";
   if (!message.Has(field::kAcquirerId)) return Absent(field::kAcquirerId, kWhat);
   const std::string_view text = message.Field(field::kAcquirerId);
-  if (text.empty() || !AllDigits(text)) return Malformed(field::kAcquirerId, kWhat, "must be digits");
+  if (text.empty() || !AllDigits(text))
+    return Malformed(field::kAcquirerId, kWhat, "must be digits");
   return text;
 }
 
@@ -273,9 +282,9 @@ Result<Iso8583ResponseCode> ReadResponseCode(const Iso8583Message& message) {
   Result<uint64_t> value = ReadFixedNumber(message, field::kResponseCode, 2, "response code");
   if (!value.ok()) return value.status();
   if (!IsKnownResponseCode(static_cast<uint32_t>(*value))) {
-    return Malformed(field::kResponseCode, "response code",
-                     "'" + std::string(message.Field(field::kResponseCode)) +
-                         "' is not a code Tangelo knows");
+    return Malformed(
+        field::kResponseCode, "response code",
+        "'" + std::string(message.Field(field::kResponseCode)) + "' is not a code Tangelo knows");
   }
   return static_cast<Iso8583ResponseCode>(*value);
 }
@@ -409,16 +418,14 @@ Result<std::string_view> ReadTraceparent(const Iso8583Spec& spec, const Iso8583M
   // <version 2>-<trace id 32>-<parent id 16>-<flags 2>[-<future fields>]. As
   // W3C Trace Context says: version ff is invalid, version 00 is exactly 55
   // characters, a later version may append fields after a '-'.
-  const bool shape_ok =
-      text.size() >= kTraceparentSize && text[2] == '-' && text[35] == '-' && text[52] == '-' &&
-      IsLowerHex(text.substr(0, 2)) && text.substr(0, 2) != "ff" &&
-      IsLowerHex(text.substr(3, 32)) && IsLowerHex(text.substr(36, 16)) &&
-      IsLowerHex(text.substr(53, 2)) && !AllZero(text.substr(3, 32)) &&
-      !AllZero(text.substr(36, 16));
+  const bool shape_ok = text.size() >= kTraceparentSize && text[2] == '-' && text[35] == '-' &&
+                        text[52] == '-' && IsLowerHex(text.substr(0, 2)) &&
+                        text.substr(0, 2) != "ff" && IsLowerHex(text.substr(3, 32)) &&
+                        IsLowerHex(text.substr(36, 16)) && IsLowerHex(text.substr(53, 2)) &&
+                        !AllZero(text.substr(3, 32)) && !AllZero(text.substr(36, 16));
   // Only read past the first 55 characters once the shape guarantees them.
-  const bool length_ok =
-      shape_ok && (text.size() == kTraceparentSize ||
-                   (text.substr(0, 2) != "00" && text[kTraceparentSize] == '-'));
+  const bool length_ok = shape_ok && (text.size() == kTraceparentSize ||
+                                      (text.substr(0, 2) != "00" && text[kTraceparentSize] == '-'));
   if (!length_ok) {
     return Malformed(field_number, kWhat, "is not a W3C traceparent");
   }

@@ -131,10 +131,10 @@ inline constexpr size_t kAdditionalAmountSize = 20;
 
 // One field 54 block: a balance or other amount in minor units with its sign.
 struct AdditionalAmount {
-  uint8_t account_type = 0;  // 00..99
-  uint8_t amount_type = 0;   // 00..99; kAmountTypeAvailableBalance, ...
-  uint16_t currency_code = 0;  // ISO 4217 numeric
-  bool negative = false;       // 'D' on the wire (debit balance), 'C' otherwise.
+  uint8_t account_type = 0;         // 00..99
+  uint8_t amount_type = 0;          // 00..99; kAmountTypeAvailableBalance, ...
+  uint16_t currency_code = 0;       // ISO 4217 numeric
+  bool negative = false;            // 'D' on the wire (debit balance), 'C' otherwise.
   uint64_t amount_minor_units = 0;  // At most 12 digits.
 };
 
@@ -184,8 +184,7 @@ base::Result<std::string_view> ReadAcceptorCountry(const Iso8583Spec& spec,
 // Field 54: whole 20-character blocks, at most kAdditionalAmountsMax.
 base::Result<AdditionalAmounts> ReadAdditionalAmounts(const Iso8583Message& message);
 // Field 70: one of the Iso8583NetworkManagementCode values.
-base::Result<Iso8583NetworkManagementCode> ReadNetworkManagementCode(
-    const Iso8583Message& message);
+base::Result<Iso8583NetworkManagementCode> ReadNetworkManagementCode(const Iso8583Message& message);
 // Field 90: 42 digits, original MTI 4, STAN 6, date-time 10, two ids of 11.
 base::Result<OriginalDataElements> ReadOriginalDataElements(const Iso8583Message& message);
 // Field 95: the amount that stays authorized after a partial reversal (its

@@ -88,8 +88,8 @@ TEST_F(Iso8583FieldsTest, TransmissionDateTimeRanges) {
   EXPECT_EQ(date_time.hour, 23);
   EXPECT_EQ(date_time.minute, 59);
   EXPECT_EQ(date_time.second, 59);
-  for (std::string_view bad : {"1331000000", "0001000000", "0100000000", "0132000000",
-                               "0101240000", "0101006000", "0101000060", "010100000"}) {
+  for (std::string_view bad : {"1331000000", "0001000000", "0100000000", "0132000000", "0101240000",
+                               "0101006000", "0101000060", "010100000"}) {
     message_.SetField(field::kTransmissionDateTime, bad);
     ExpectCode(ReadTransmissionDateTime(message_), StatusCode::kInvalidArgument);
   }
@@ -170,7 +170,8 @@ TEST_F(Iso8583FieldsTest, AdditionalAmountsRoundTrip) {
   };
   ASSERT_TRUE(WriteAdditionalAmounts(amounts, &message_).ok());
   EXPECT_EQ(message_.Field(field::kAdditionalAmounts),
-            "0002840C000000098766" "0001840D999999999999");
+            "0002840C000000098766"
+            "0001840D999999999999");
   const AdditionalAmounts read = *ReadAdditionalAmounts(message_);
   ASSERT_EQ(read.count, 2u);
   EXPECT_EQ(read.items[0].amount_type, kAmountTypeAvailableBalance);
@@ -213,7 +214,11 @@ TEST_F(Iso8583FieldsTest, NetworkManagementCodes) {
 
 TEST_F(Iso8583FieldsTest, OriginalDataElements) {
   message_.SetField(field::kOriginalDataElements,
-                    "0100" "000101" "1126193000" "00012345678" "00000000042");
+                    "0100"
+                    "000101"
+                    "1126193000"
+                    "00012345678"
+                    "00000000042");
   const OriginalDataElements original = *ReadOriginalDataElements(message_);
   EXPECT_EQ(original.mti, 100);
   EXPECT_EQ(original.stan, 101u);
@@ -223,7 +228,11 @@ TEST_F(Iso8583FieldsTest, OriginalDataElements) {
   EXPECT_EQ(original.acquirer_id, "00012345678");
   EXPECT_EQ(original.forwarding_institution_id, "00000000042");
   message_.SetField(field::kOriginalDataElements,
-                    "0100" "000101" "1326193000" "00012345678" "00000000042");
+                    "0100"
+                    "000101"
+                    "1326193000"
+                    "00012345678"
+                    "00000000042");
   ExpectCode(ReadOriginalDataElements(message_), StatusCode::kInvalidArgument);
   message_.SetField(field::kOriginalDataElements, "0100000101");
   ExpectCode(ReadOriginalDataElements(message_), StatusCode::kInvalidArgument);
@@ -248,15 +257,15 @@ TEST_F(Iso8583FieldsTest, Traceparent) {
   ExpectCode(ReadTraceparent(BcdHexSpec(), message_), StatusCode::kNotFound);
 
   const std::string bad_values[] = {
-      "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",  // Forbidden version.
+      "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",    // Forbidden version.
       "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-x",  // 00 is exactly 55.
-      "01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01x",  // Future: '-' after 55.
-      "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",  // Upper case.
-      "00-00000000000000000000000000000000-00f067aa0ba902b7-01",  // Zero trace id.
-      "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",  // Zero parent id.
-      "00-4bf92f3577b34da6a3ce929d0e0e4736_00f067aa0ba902b7-01",  // Separator.
-      "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-",  // Length.
-      "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-0g",  // Flags.
+      "01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01x",   // Future: '-' after 55.
+      "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",    // Upper case.
+      "00-00000000000000000000000000000000-00f067aa0ba902b7-01",    // Zero trace id.
+      "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",    // Zero parent id.
+      "00-4bf92f3577b34da6a3ce929d0e0e4736_00f067aa0ba902b7-01",    // Separator.
+      "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-",   // Length.
+      "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-0g",    // Flags.
   };
   // A later version may carry more fields.
   const std::string future = "01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-abc";
@@ -293,7 +302,11 @@ TEST_F(Iso8583FieldsTest, DescribeMasksCardNumbersHiddenInFreeText) {
   message_.SetField(48, "card 4000000000000002, other 5555555555554444 ref 1234567890123");
   message_.SetField(62, "PAN4000000000000002PAN");
   message_.SetField(field::kOriginalDataElements,
-                    "0100" "000101" "1126193000" "00012345678" "00000000042");
+                    "0100"
+                    "000101"
+                    "1126193000"
+                    "00012345678"
+                    "00000000042");
   const std::string line = DescribeMessage(DefaultSpec(), message_);
   EXPECT_EQ(line,
             "0100 2=400000******0002 "

@@ -9,10 +9,14 @@ namespace tangelo::gateway {
 
 std::string_view FrameStatusName(Iso8583FrameStatus status) {
   switch (status) {
-    case Iso8583FrameStatus::kFrame: return "frame";
-    case Iso8583FrameStatus::kNeedMoreBytes: return "need_more_bytes";
-    case Iso8583FrameStatus::kEmptyFrame: return "empty_frame";
-    case Iso8583FrameStatus::kFrameTooLarge: return "frame_too_large";
+    case Iso8583FrameStatus::kFrame:
+      return "frame";
+    case Iso8583FrameStatus::kNeedMoreBytes:
+      return "need_more_bytes";
+    case Iso8583FrameStatus::kEmptyFrame:
+      return "empty_frame";
+    case Iso8583FrameStatus::kFrameTooLarge:
+      return "frame_too_large";
   }
   return "unknown";
 }

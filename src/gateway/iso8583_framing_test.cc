@@ -56,8 +56,7 @@ TEST(Iso8583FrameReaderTest, WholeFrameInOneChunkIsNotCopied) {
 
 TEST(Iso8583FrameReaderTest, SeveralFramesInOneChunk) {
   const std::string stream = Framed("first") + Framed("second") + Framed("third");
-  EXPECT_EQ(Collect(stream, stream.size()),
-            (std::vector<std::string>{"first", "second", "third"}));
+  EXPECT_EQ(Collect(stream, stream.size()), (std::vector<std::string>{"first", "second", "third"}));
 }
 
 TEST(Iso8583FrameReaderTest, EveryChunkSizeYieldsTheSameFrames) {

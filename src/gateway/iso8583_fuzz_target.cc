@@ -121,10 +121,11 @@ bool CheckMessageProperty(const Iso8583Spec& spec, std::span<const uint8_t> body
       TG_ASSERT(static_cast<size_t>(frame[0] << 8 | frame[1]) ==
                 *frame_size - kIso8583FramePrefixSize);
       Iso8583Message decoded_response;
-      const base::Status status = Decode(
-          spec, std::span<const uint8_t>(frame.data() + kIso8583FramePrefixSize,
-                                         *frame_size - kIso8583FramePrefixSize),
-          &decoded_response);
+      const base::Status status =
+          Decode(spec,
+                 std::span<const uint8_t>(frame.data() + kIso8583FramePrefixSize,
+                                          *frame_size - kIso8583FramePrefixSize),
+                 &decoded_response);
       TG_ASSERT_MSG(status.ok(), status.message().c_str());
       TG_ASSERT(decoded_response == response);
     }

@@ -12,8 +12,8 @@ base::Status BuildResponse(const Iso8583Spec& spec, const Iso8583Message& reques
   response->Clear();
   const Iso8583MessageSpec* definition = spec.message(request.mti());
   if (definition == nullptr || !definition->has_response) {
-    return base::InvalidArgument("iso8583 " + spec.dialect() + ": MTI " +
-                                 FormatMti(request.mti()) + " has no response in this dialect");
+    return base::InvalidArgument("iso8583 " + spec.dialect() + ": MTI " + FormatMti(request.mti()) +
+                                 " has no response in this dialect");
   }
   if (spec.field(field::kResponseCode) == nullptr) {
     return base::InvalidArgument("iso8583 " + spec.dialect() +
@@ -27,8 +27,7 @@ base::Status BuildResponse(const Iso8583Spec& spec, const Iso8583Message& reques
   // Static storage: no copy needed.
   response->SetField(field::kResponseCode, ResponseCodeText(fields.response_code));
   if (!fields.authorization_id.empty()) {
-    TG_RETURN_IF_ERROR(
-        CheckFieldValue(spec, field::kAuthorizationId, fields.authorization_id));
+    TG_RETURN_IF_ERROR(CheckFieldValue(spec, field::kAuthorizationId, fields.authorization_id));
     TG_RETURN_IF_ERROR(response->SetFieldCopy(field::kAuthorizationId, fields.authorization_id));
   }
   if (!fields.additional_amounts.empty()) {

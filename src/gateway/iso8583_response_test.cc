@@ -88,7 +88,9 @@ TEST(Iso8583ResponseTest, ReversalResponseEchoesOriginalDataElements) {
   Iso8583Message request, response;
   FillPurchase(&request);
   request.set_mti(mti::kReversalRequest);
-  request.SetField(90, "0100000101112619300000012345678" "00000000000");
+  request.SetField(90,
+                   "0100000101112619300000012345678"
+                   "00000000000");
   Iso8583ResponseFields fields;
   fields.response_code = Iso8583ResponseCode::kApproved;
   ASSERT_TRUE(BuildResponse(DefaultSpec(), request, fields, &response).ok());

@@ -3,6 +3,7 @@
 #include <charconv>
 #include <fstream>
 #include <iterator>
+#include <utility>
 #include <vector>
 
 namespace tangelo::gateway {
@@ -48,8 +49,8 @@ std::vector<std::string_view> Tokenize(std::string_view line) {
   std::vector<std::string_view> tokens;
   size_t position = 0;
   while (position < line.size()) {
-    while (position < line.size() && (line[position] == ' ' || line[position] == '\t' ||
-                                      line[position] == '\r')) {
+    while (position < line.size() &&
+           (line[position] == ' ' || line[position] == '\t' || line[position] == '\r')) {
       ++position;
     }
     const size_t start = position;
@@ -91,8 +92,8 @@ class Iso8583SpecParser {
 
  private:
   Status Error(std::string_view what) const {
-    return base::InvalidArgument(std::string(origin_) + ":" + std::to_string(line_number_) +
-                                 ": " + std::string(what));
+    return base::InvalidArgument(std::string(origin_) + ":" + std::to_string(line_number_) + ": " +
+                                 std::string(what));
   }
 
   Status ParseLine(const std::vector<std::string_view>& tokens) {
@@ -125,48 +126,30 @@ class Iso8583SpecParser {
     }
     if (directive == "mti_encoding") {
       TG_RETURN_IF_ERROR(Once(&seen_mti_encoding_, directive));
-      if (value == "ascii") {
-        spec_.mti_encoding_ = Iso8583MtiEncoding::kAscii;
-      } else if (value == "bcd") {
-        spec_.mti_encoding_ = Iso8583MtiEncoding::kBcd;
-      } else {
-        return Error("mti_encoding must be ascii or bcd, not '" + std::string(value) + "'");
-      }
-      return Status::Ok();
+      return Choose(directive, value,
+                    {{"ascii", Iso8583MtiEncoding::kAscii}, {"bcd", Iso8583MtiEncoding::kBcd}},
+                    &spec_.mti_encoding_);
     }
     if (directive == "bitmap_encoding") {
       TG_RETURN_IF_ERROR(Once(&seen_bitmap_encoding_, directive));
-      if (value == "binary") {
-        spec_.bitmap_encoding_ = Iso8583BitmapEncoding::kBinary;
-      } else if (value == "hex") {
-        spec_.bitmap_encoding_ = Iso8583BitmapEncoding::kHex;
-      } else {
-        return Error("bitmap_encoding must be binary or hex, not '" + std::string(value) + "'");
-      }
-      return Status::Ok();
+      return Choose(
+          directive, value,
+          {{"binary", Iso8583BitmapEncoding::kBinary}, {"hex", Iso8583BitmapEncoding::kHex}},
+          &spec_.bitmap_encoding_);
     }
     if (directive == "length_encoding") {
       TG_RETURN_IF_ERROR(Once(&seen_length_encoding_, directive));
-      if (value == "ascii") {
-        spec_.length_encoding_ = Iso8583LengthEncoding::kAscii;
-      } else if (value == "bcd") {
-        spec_.length_encoding_ = Iso8583LengthEncoding::kBcd;
-      } else {
-        return Error("length_encoding must be ascii or bcd, not '" + std::string(value) + "'");
-      }
-      return Status::Ok();
+      return Choose(
+          directive, value,
+          {{"ascii", Iso8583LengthEncoding::kAscii}, {"bcd", Iso8583LengthEncoding::kBcd}},
+          &spec_.length_encoding_);
     }
     if (directive == "secondary_bitmap") {
       TG_RETURN_IF_ERROR(Once(&seen_secondary_bitmap_, directive));
-      if (value == "on_demand") {
-        spec_.secondary_bitmap_ = Iso8583SecondaryBitmap::kOnDemand;
-      } else if (value == "always") {
-        spec_.secondary_bitmap_ = Iso8583SecondaryBitmap::kAlways;
-      } else {
-        return Error("secondary_bitmap must be on_demand or always, not '" + std::string(value) +
-                     "'");
-      }
-      return Status::Ok();
+      return Choose(directive, value,
+                    {{"on_demand", Iso8583SecondaryBitmap::kOnDemand},
+                     {"always", Iso8583SecondaryBitmap::kAlways}},
+                    &spec_.secondary_bitmap_);
     }
     if (directive == "acceptor_country_length") {
       TG_RETURN_IF_ERROR(Once(&seen_country_length_, directive));
@@ -190,6 +173,21 @@ class Iso8583SpecParser {
       return Status::Ok();
     }
     return Error("unknown directive '" + std::string(directive) + "'");
+  }
+
+  // Sets *out to the value paired with `value` among `choices` (a directive
+  // with exactly two spellings); the error lists both.
+  template <typename Enum>
+  Status Choose(std::string_view directive, std::string_view value,
+                const std::pair<std::string_view, Enum> (&choices)[2], Enum* out) const {
+    for (const auto& [name, choice] : choices) {
+      if (value == name) {
+        *out = choice;
+        return Status::Ok();
+      }
+    }
+    return Error(std::string(directive) + " must be " + std::string(choices[0].first) + " or " +
+                 std::string(choices[1].first) + ", not '" + std::string(value) + "'");
   }
 
   Status Once(bool* seen, std::string_view directive) const {
@@ -322,8 +320,7 @@ class Iso8583SpecParser {
         TG_RETURN_IF_ERROR(Once(&seen_echo, "echo"));
         TG_RETURN_IF_ERROR(ParseFieldList(value, &message.echo));
       } else {
-        return Error("unknown message key '" + std::string(key) +
-                     "' (response, required, echo)");
+        return Error("unknown message key '" + std::string(key) + "' (response, required, echo)");
       }
     }
     if (!message.echo.empty() && !message.has_response) {
@@ -369,9 +366,9 @@ class Iso8583SpecParser {
       if (field == nullptr || field->type != Iso8583FieldType::kAlphanumericSpecial ||
           field->length_max < kTraceparentSize) {
         line_number_ = traceparent_line_;
-        return Error("traceparent_field " + std::to_string(spec_.traceparent_field_) +
-                     " must be a defined ans field with max >= " +
-                     std::to_string(kTraceparentSize));
+        return Error(
+            "traceparent_field " + std::to_string(spec_.traceparent_field_) +
+            " must be a defined ans field with max >= " + std::to_string(kTraceparentSize));
       }
     }
     for (uint32_t i = 0; i < spec_.message_count_; ++i) {
@@ -425,10 +422,14 @@ const Iso8583MessageSpec* Iso8583Spec::message(uint16_t mti) const {
 
 std::string_view FieldTypeName(Iso8583FieldType type) {
   switch (type) {
-    case Iso8583FieldType::kNumeric: return "n";
-    case Iso8583FieldType::kAlphanumeric: return "an";
-    case Iso8583FieldType::kAlphanumericSpecial: return "ans";
-    case Iso8583FieldType::kBinary: return "b";
+    case Iso8583FieldType::kNumeric:
+      return "n";
+    case Iso8583FieldType::kAlphanumeric:
+      return "an";
+    case Iso8583FieldType::kAlphanumericSpecial:
+      return "ans";
+    case Iso8583FieldType::kBinary:
+      return "b";
   }
   return "?";
 }

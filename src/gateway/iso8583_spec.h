@@ -130,7 +130,9 @@ class Iso8583Spec {
 
   // Bytes of the encoded MTI and of one encoded bitmap in this dialect.
   uint32_t mti_size() const { return mti_encoding_ == Iso8583MtiEncoding::kAscii ? 4 : 2; }
-  uint32_t bitmap_size() const { return bitmap_encoding_ == Iso8583BitmapEncoding::kBinary ? 8 : 16; }
+  uint32_t bitmap_size() const {
+    return bitmap_encoding_ == Iso8583BitmapEncoding::kBinary ? 8 : 16;
+  }
 
  private:
   Iso8583Spec() = default;

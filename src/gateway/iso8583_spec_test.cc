@@ -41,8 +41,8 @@ TEST(Iso8583SpecTest, LoadsTheDefaultDialect) {
   EXPECT_EQ(spec.bitmap_size(), 8u);
 
   // Every field the format document lists.
-  for (int number : {2, 3, 4, 7, 11, 12, 14, 18, 22, 32, 37, 38, 39, 41, 42, 43, 49, 54, 55, 62,
-                     70, 90, 95}) {
+  for (int number :
+       {2, 3, 4, 7, 11, 12, 14, 18, 22, 32, 37, 38, 39, 41, 42, 43, 49, 54, 55, 62, 70, 90, 95}) {
     EXPECT_NE(spec.field(number), nullptr) << number;
   }
   const Iso8583FieldSpec* pan = spec.field(2);
@@ -145,7 +145,8 @@ TEST(Iso8583SpecTest, DirectiveErrorsNameTheLine) {
   ExpectBodyError("acceptor_country_length 4\n", "acceptor_country_length must be 2 or 3");
   ExpectBodyError("traceparent_field 1\n", "traceparent_field must be 0 or a field number");
   ExpectBodyError("traceparent_field 129\n", "traceparent_field must be 0 or a field number");
-  ExpectBodyError("mti_encoding ascii\nmti_encoding bcd\n", "test.spec:4: `mti_encoding` given twice");
+  ExpectBodyError("mti_encoding ascii\nmti_encoding bcd\n",
+                  "test.spec:4: `mti_encoding` given twice");
   ExpectBodyError("dialect again\n", "`dialect` given twice");
   ExpectBodyError("colour blue\n", "unknown directive 'colour'");
   ExpectBodyError("mti_encoding\n", "takes exactly one value");
@@ -173,8 +174,11 @@ TEST(Iso8583SpecTest, FieldLineErrors) {
 }
 
 TEST(Iso8583SpecTest, MessageLineErrors) {
-  constexpr std::string_view kFields = "field 11 n fixed 6 ascii stan\nfield 39 an fixed 2 ascii rc\n";
-  auto with_fields = [&](std::string_view lines) { return std::string(kFields) + std::string(lines); };
+  constexpr std::string_view kFields =
+      "field 11 n fixed 6 ascii stan\nfield 39 an fixed 2 ascii rc\n";
+  auto with_fields = [&](std::string_view lines) {
+    return std::string(kFields) + std::string(lines);
+  };
   ExpectBodyError(with_fields("message\n"), "needs an MTI");
   ExpectBodyError(with_fields("message 100\n"), "must be 4 digits");
   ExpectBodyError(with_fields("message 0100 required=11,12\n"), "'12' is not a field defined");
@@ -196,7 +200,8 @@ TEST(Iso8583SpecTest, MessageLineErrors) {
 
 TEST(Iso8583SpecTest, TraceparentFieldMustHoldATraceparent) {
   ExpectBodyError("traceparent_field 62\n", "test.spec:3: traceparent_field 62 must be a defined");
-  ExpectBodyError("traceparent_field 62\nfield 62 an LLLVAR 999 ascii t\n", "must be a defined ans");
+  ExpectBodyError("traceparent_field 62\nfield 62 an LLLVAR 999 ascii t\n",
+                  "must be a defined ans");
   ExpectBodyError("traceparent_field 62\nfield 62 ans LLVAR 54 ascii t\n", "max >= 55");
   EXPECT_TRUE(ParseWithHeader("traceparent_field 62\nfield 62 ans LLVAR 55 ascii t\n").ok());
   EXPECT_TRUE(ParseWithHeader("traceparent_field 0\n").ok());

@@ -74,7 +74,8 @@ std::string BinaryBitmap(std::initializer_list<int> bits) {
     value |= uint64_t{1} << (64 - bit);
   }
   std::string bytes(8, '\0');
-  for (int i = 0; i < 8; ++i) bytes[static_cast<size_t>(i)] = static_cast<char>(value >> (56 - 8 * i));
+  for (int i = 0; i < 8; ++i)
+    bytes[static_cast<size_t>(i)] = static_cast<char>(value >> (56 - 8 * i));
   return bytes;
 }
 
