@@ -69,7 +69,8 @@ TEST(HttpRequestParserTest, BodyWithContentLengthAndIncompleteBody) {
   Parsed parsed = Parse(head + "hello", &request);
   EXPECT_EQ(parsed.status, HttpParseStatus::kIncomplete);
   EXPECT_EQ(parsed.consumed, head.size() + 11);  // The size it will have.
-  parsed = Parse(head + "hello world" + "GET", &request);
+  const std::string complete = head + "hello world" + "GET";
+  parsed = Parse(complete, &request);
   ASSERT_EQ(parsed.status, HttpParseStatus::kComplete);
   EXPECT_EQ(parsed.consumed, head.size() + 11);
   EXPECT_EQ(request.body(), "hello world");

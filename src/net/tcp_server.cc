@@ -331,6 +331,9 @@ void ServerLoop::DiscardLingeringInput(Connection& connection) {
 void ServerLoop::CloseNow(Connection& connection) {
   if (!connection.open_) return;
   connection.session_->OnClose(connection);
+  // Counted before the close, so a peer that sees the close sees the count.
+  closed.Add();
+  server->connections_open_.fetch_sub(1, std::memory_order_acq_rel);
   loop->RemoveFd(connection.token_, connection.fd_);
   close(connection.fd_);
   connection.fd_ = -1;
@@ -349,8 +352,6 @@ void ServerLoop::CloseNow(Connection& connection) {
   connection.input_.Clear();
   connection.output_.Clear();
   free_slots.push_back(connection.slot_);
-  closed.Add();
-  server->connections_open_.fetch_sub(1, std::memory_order_acq_rel);
 }
 
 void ServerLoop::OnEndOfIteration() {
@@ -402,11 +403,11 @@ uint64_t ServerLoop::CloseAll() {
   uint64_t count = 0;
   for (const std::unique_ptr<Connection>& owned : connections) {
     if (owned->open_) {
+      closed_forced.Add();
       CloseNow(*owned);
       ++count;
     }
   }
-  closed_forced.Add(count);
   return count;
 }
 
@@ -532,8 +533,9 @@ void TcpServer::AcceptReady() {
     }
     // Only this thread adds to the count, so check-then-add cannot overshoot.
     if (connections_open_.load(std::memory_order_acquire) >= options_.connections_max) {
-      close(fd);
+      // Counted before the close, so whoever sees the close sees the count.
       connections_rejected_.fetch_add(1, std::memory_order_relaxed);
+      close(fd);
       continue;
     }
     connections_open_.fetch_add(1, std::memory_order_acq_rel);
@@ -547,18 +549,18 @@ void TcpServer::AcceptReady() {
     ServerLoop* target_pointer = &target;
     Task adopt = [this, target_pointer, fd] { AdoptConnection(*target_pointer, fd); };
     if (!target.loop->TryPost(adopt)) {
-      close(fd);
-      connections_open_.fetch_sub(1, std::memory_order_acq_rel);
       connections_rejected_.fetch_add(1, std::memory_order_relaxed);
+      connections_open_.fetch_sub(1, std::memory_order_acq_rel);
+      close(fd);
     }
   }
 }
 
 void TcpServer::AdoptConnection(ServerLoop& state, int fd) {
   if (draining()) {
-    close(fd);
-    connections_open_.fetch_sub(1, std::memory_order_acq_rel);
     connections_rejected_.fetch_add(1, std::memory_order_relaxed);
+    connections_open_.fetch_sub(1, std::memory_order_acq_rel);
+    close(fd);
     return;
   }
   uint32_t slot;
@@ -578,10 +580,10 @@ void TcpServer::AdoptConnection(ServerLoop& state, int fd) {
   Connection& connection = *state.connections[slot];
   Result<FdToken> token = state.loop->AddFd(fd, kConnectionEvents, &connection.io_handler_);
   if (!token.ok()) {
-    close(fd);
     state.free_slots.push_back(slot);
-    connections_open_.fetch_sub(1, std::memory_order_acq_rel);
     connections_rejected_.fetch_add(1, std::memory_order_relaxed);
+    connections_open_.fetch_sub(1, std::memory_order_acq_rel);
+    close(fd);
     return;
   }
   connection.fd_ = fd;
