@@ -213,6 +213,7 @@ class HttpClient::Impl final : public EndOfIterationHandler {
     bool received_any = false;  // Bytes of the current response arrived.
     bool head_done = false;
     bool keep_alive = true;
+    bool hangup_seen = false;   // The server shut its side: do not reuse.
     BodyMode mode = BodyMode::kNone;
     uint64_t body_length = 0;
     std::string input;
@@ -519,6 +520,7 @@ void HttpClient::Impl::WriteRequest(Connection& connection) {
 void HttpClient::Impl::OnConnectionEvents(Connection& connection, uint32_t epoll_events) {
   if (connection.state == State::kClosed) return;
   const bool readable = (epoll_events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0;
+  if ((epoll_events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0) connection.hangup_seen = true;
   if (connection.state == State::kIdle) {
     // The server closed the idle connection, or sent bytes nobody asked for.
     if (readable) {
@@ -690,6 +692,11 @@ void HttpClient::Impl::CompleteOk(Connection& connection) {
   if (connection.mode == BodyMode::kUntilClose) response.body = std::move(connection.input);
   connection.request = nullptr;
   pending->connection = nullptr;
+  // A server that answered before reading the whole request (an early
+  // 413), or that already closed its side, leaves nothing reusable.
+  if (connection.written < pending->wire.size() || connection.hangup_seen) {
+    connection.keep_alive = false;
+  }
   if (connection.keep_alive) {
     ReleaseToPool(connection);
   } else {

@@ -52,6 +52,16 @@ class HttpClientTest : public ::testing::Test {
     return future.get();
   }
 
+  // The outcome of one GET against a raw server that answers `reply`
+  // (whatever the request) and closes.
+  HttpClientResponse CallScripted(const std::string& reply) {
+    ScriptedServer server([reply](int fd, const std::string&) {
+      ScriptedServer::WriteAll(fd, reply);
+      return false;
+    });
+    return Call(Get("http://127.0.0.1:" + std::to_string(server.port()) + "/"));
+  }
+
   static HttpClientRequest Get(const std::string& url, uint64_t deadline_ms = 2000) {
     HttpClientRequest request;
     request.url = url;
@@ -196,11 +206,8 @@ TEST_F(HttpClientTest, ResetBeforeAnyResponse) {
 }
 
 TEST_F(HttpClientTest, ClosedHalfwayThroughTheBody) {
-  ScriptedServer server([](int fd, const std::string&) {
-    ScriptedServer::WriteAll(fd, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly part");
-    return false;
-  });
-  const HttpClientResponse response = Call(Get(Url(server.port(), "/")));
+  const HttpClientResponse response =
+      CallScripted("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly part");
   EXPECT_EQ(response.code, HttpClientResultCode::kConnectionReset) << response.error;
 }
 
@@ -209,13 +216,8 @@ TEST_F(HttpClientTest, MalformedResponses) {
        {std::string("SMTP ready\r\n\r\n"), std::string("HTTP/1.1 2OO OK\r\n\r\n"),
         std::string("HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n"),
         std::string("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n")}) {
-    SCOPED_TRACE(reply);
-    ScriptedServer server([reply](int fd, const std::string&) {
-      ScriptedServer::WriteAll(fd, reply);
-      return false;
-    });
-    const HttpClientResponse response = Call(Get(Url(server.port(), "/")));
-    EXPECT_EQ(response.code, HttpClientResultCode::kMalformedResponse) << response.error;
+    const HttpClientResponse response = CallScripted(reply);
+    EXPECT_EQ(response.code, HttpClientResultCode::kMalformedResponse) << reply << response.error;
   }
 }
 
@@ -228,11 +230,7 @@ TEST_F(HttpClientTest, BodyTooLarge) {
         std::string("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n10\r\n") +
             std::string(16, 'x') + "\r\n1\r\ny\r\n0\r\n\r\n",
         "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n" + std::string(40, 'x')}) {
-    ScriptedServer server([reply](int fd, const std::string&) {
-      ScriptedServer::WriteAll(fd, reply);
-      return false;
-    });
-    const HttpClientResponse response = Call(Get(Url(server.port(), "/")));
+    const HttpClientResponse response = CallScripted(reply);
     EXPECT_EQ(response.code, HttpClientResultCode::kBodyTooLarge) << response.error;
   }
 }
@@ -274,6 +272,26 @@ TEST_F(HttpClientTest, ServerClosingAnIdleConnectionIsSurvived) {
     std::this_thread::sleep_for(std::chrono::milliseconds(i % 2 == 0 ? 0 : 10));
   }
   EXPECT_EQ(server.accepted(), 5);
+}
+
+TEST_F(HttpClientTest, EarlyErrorResponseBeforeTheBodyIsSent) {
+  HttpServerOptions options = ServerOptions();
+  options.limits.body_bytes_max = 1024;
+  HttpServer server(options, [](const HttpRequest&, HttpResponder responder) {
+    responder.Respond(200, "unexpected");
+  });
+  ASSERT_TRUE(server.Start().ok());
+  HttpClientRequest request = Get(Url(server.port(), "/upload"));
+  request.method = "POST";
+  request.body = std::string(2 * 1024 * 1024, 'b');
+  const HttpClientResponse response = Call(request);
+  ASSERT_TRUE(response.ok()) << response.error;
+  EXPECT_EQ(response.status, 413);
+  // The connection is not reused: its request was never fully sent.
+  const HttpClientResponse next = Call(Get(Url(server.port(), "/")));
+  ASSERT_TRUE(next.ok()) << next.error;
+  EXPECT_EQ(next.body, "unexpected");
+  EXPECT_EQ(client_->Stats().connections_opened, 2u);
 }
 
 TEST_F(HttpClientTest, InvalidRequestsAreRefusedWithoutANetworkCall) {

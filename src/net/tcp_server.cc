@@ -105,13 +105,9 @@ bool Connection::draining() const { return server_->draining(); }
 bool Connection::AcceptingRequests() const { return loop_->CanConsume(*this); }
 
 bool Connection::Write(std::string_view bytes) {
-  if (close_now_) return false;
-  if (!output_.Append(bytes)) {
-    loop_->output_overflows.Add();
-    Close();
-    return false;
-  }
-  loop_->MarkDirty(*this);
+  if (!Reserve(bytes.size())) return false;
+  if (!bytes.empty()) std::memcpy(output_.write_pointer(), bytes.data(), bytes.size());
+  output_.Commit(bytes.size());
   return true;
 }
 
