@@ -134,16 +134,21 @@ inline void WriteBatches(Writer& writer, uint64_t first, uint64_t last) {
 // The file helpers below change files for a test to read back; they do not
 // sync (no crash follows them), which keeps the real-disk runs fast.
 
+inline void WriteWholeFile(io::Env& env, const std::string& path,
+                           std::span<const std::byte> bytes) {
+  auto file = env.NewWritableFile(path);
+  ASSERT_TRUE(file.ok());
+  ASSERT_TRUE((*file)->Append(bytes).ok());
+  ASSERT_TRUE((*file)->Close().ok());
+}
+
 // Rewrites a file through the Env with one bit flipped (works on any Env).
 inline void FlipBitInFile(io::Env& env, const std::string& path, uint64_t offset, int bit) {
   std::vector<std::byte> contents;
   ASSERT_TRUE(env.ReadFile(path, &contents).ok());
   ASSERT_LT(offset, contents.size());
   contents[static_cast<size_t>(offset)] ^= std::byte{static_cast<unsigned char>(1u << bit)};
-  auto file = env.NewWritableFile(path);
-  ASSERT_TRUE(file.ok());
-  ASSERT_TRUE((*file)->Append(contents).ok());
-  ASSERT_TRUE((*file)->Close().ok());
+  WriteWholeFile(env, path, contents);
 }
 
 inline void AppendToFile(io::Env& env, const std::string& path,
@@ -160,13 +165,6 @@ inline std::vector<std::byte> ReadAll(io::Env& env, const std::string& path) {
   return contents;
 }
 
-inline void WriteWholeFile(io::Env& env, const std::string& path,
-                           std::span<const std::byte> bytes) {
-  auto file = env.NewWritableFile(path);
-  ASSERT_TRUE(file.ok());
-  ASSERT_TRUE((*file)->Append(bytes).ok());
-  ASSERT_TRUE((*file)->Close().ok());
-}
 
 enum class EnvKind { kMemory, kPosix };
 
@@ -201,6 +199,18 @@ class EnvTest : public ::testing::TestWithParam<EnvKind> {
   // Exhaustive offset sweeps run at every byte in memory and at a stride on
   // the real disk, where each step costs an fsync (recovery's truncate).
   uint64_t sweep_stride() const { return GetParam() == EnvKind::kMemory ? 1 : 5; }
+  // Writes batches 1..last with small segments (several rotations) and
+  // returns the segment names, oldest first.
+  std::vector<std::string> WriteRotatedJournal(uint64_t last, uint64_t segment_size_max = 1024) {
+    WriterOptions options;
+    options.segment_size_max = segment_size_max;
+    auto writer = Writer::Open(env(), directory_, kFirstSequence, kChainStartChecksum, options);
+    EXPECT_TRUE(writer.ok());
+    WriteBatches(**writer, 1, last);
+    auto names = env().ListDir(directory_);
+    EXPECT_TRUE(names.ok());
+    return *names;
+  }
   std::string SegmentPath(uint64_t first_sequence) const {
     return io::JoinPath(directory_, SegmentFileName(first_sequence));
   }

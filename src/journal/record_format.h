@@ -8,6 +8,7 @@
 // document fails to compile.
 #pragma once
 
+#include <array>
 #include <bit>
 #include <cstddef>
 #include <cstdint>
@@ -174,6 +175,15 @@ Record LoadRecord(const std::byte* bytes) {
   Record record;
   std::memcpy(&record, bytes, sizeof(Record));
   return record;
+}
+
+// The bytes of a record, to append. The dual of LoadRecord.
+template <typename Record>
+std::array<std::byte, sizeof(Record)> StoreRecord(const Record& record) {
+  static_assert(std::is_trivially_copyable_v<Record>);
+  std::array<std::byte, sizeof(Record)> bytes;
+  std::memcpy(bytes.data(), &record, sizeof(Record));
+  return bytes;
 }
 
 // File names: the sequence as 20 zero-padded digits, so names sort by sequence.

@@ -201,18 +201,10 @@ TEST_P(RecoveryTest, BitFlipsInTheLastCompleteBatchAreCorruption) {
 }
 
 TEST_P(RecoveryTest, BitFlipsInSegmentHeadersAreCorruption) {
-  {
-    WriterOptions options;
-    options.segment_size_max = 1024;
-    auto writer = Writer::Open(env(), directory_, kFirstSequence, kChainStartChecksum, options);
-    ASSERT_TRUE(writer.ok());
-    testing::WriteBatches(**writer, 1, 12);
-  }
-  auto segments = env().ListDir(directory_);
-  ASSERT_TRUE(segments.ok());
-  ASSERT_GE(segments->size(), 3u);
+  const std::vector<std::string> segments = WriteRotatedJournal(12);
+  ASSERT_GE(segments.size(), 3u);
   // The oldest segment and the newest (which holds batches).
-  for (const std::string& name : {segments->front(), segments->back()}) {
+  for (const std::string& name : {segments.front(), segments.back()}) {
     const std::string path = io::JoinPath(directory_, name);
     const std::vector<std::byte> whole = testing::ReadAll(env(), path);
     for (uint64_t offset = 0; offset < kSegmentHeaderSize; offset += sweep_stride()) {
@@ -257,17 +249,9 @@ TEST_P(RecoveryTest, UnknownVersionIsCorruptionNotAGuess) {
 }
 
 TEST_P(RecoveryTest, DamageInASegmentThatIsNotTheNewestIsCorruption) {
-  WriterOptions options;
-  options.segment_size_max = 1024;
-  {
-    auto writer = Writer::Open(env(), directory_, kFirstSequence, kChainStartChecksum, options);
-    ASSERT_TRUE(writer.ok());
-    testing::WriteBatches(**writer, 1, 15);
-  }
-  auto names = env().ListDir(directory_);
-  ASSERT_TRUE(names.ok());
-  ASSERT_GE(names->size(), 3u);
-  const std::string middle = io::JoinPath(directory_, (*names)[1]);
+  const std::vector<std::string> names = WriteRotatedJournal(15);
+  ASSERT_GE(names.size(), 3u);
+  const std::string middle = io::JoinPath(directory_, names[1]);
   const std::vector<std::byte> whole = testing::ReadAll(env(), middle);
 
   // A torn-looking tail is not a torn write when it is not the newest segment.

@@ -123,9 +123,7 @@ base::Status WriteSnapshot(io::Env& env, const std::string& directory, uint64_t 
   header.sequence = sequence;
   header.last_batch_checksum = last_batch_checksum;
   header.header_checksum = ComputeChecksum(header);
-  std::byte header_bytes[kSnapshotHeaderSize];
-  std::memcpy(header_bytes, &header, sizeof(header_bytes));
-  TG_RETURN_IF_ERROR((*file)->Append(header_bytes));
+  TG_RETURN_IF_ERROR((*file)->Append(StoreRecord(header)));
 
   PayloadStream stream(**file);
   const SnapshotSink sink = [&stream](std::span<const std::byte> chunk) {
@@ -147,9 +145,7 @@ base::Status WriteSnapshot(io::Env& env, const std::string& directory, uint64_t 
   footer.payload_checksum = stream.payload_checksum();
   footer.magic = kSnapshotFooterMagic;
   footer.footer_checksum = ComputeChecksum(footer, header.header_checksum);
-  std::byte footer_bytes[kSnapshotFooterSize];
-  std::memcpy(footer_bytes, &footer, sizeof(footer_bytes));
-  TG_RETURN_IF_ERROR((*file)->Append(footer_bytes));
+  TG_RETURN_IF_ERROR((*file)->Append(StoreRecord(footer)));
   const uint64_t expected_size = kSnapshotHeaderSize + footer.payload_size + kSnapshotFooterSize;
   TG_ASSERT_MSG((*file)->Size() == expected_size, "snapshot size does not match what was written");
   TG_RETURN_IF_ERROR((*file)->Sync());

@@ -69,11 +69,9 @@ base::Status Writer::StartSegment() {
   header.first_sequence = next_sequence_;
   header.prev_checksum = last_checksum_;
   header.header_checksum = ComputeChecksum(header);
-  std::byte bytes[kSegmentHeaderSize];
-  std::memcpy(bytes, &header, sizeof(bytes));
   // Header durable before the name: a durable name then always has a whole
   // header unless the crash came in between, which recovery treats as torn.
-  TG_RETURN_IF_ERROR(Fail(segment_->Append(bytes)));
+  TG_RETURN_IF_ERROR(Fail(segment_->Append(StoreRecord(header))));
   TG_RETURN_IF_ERROR(Fail(segment_->Sync()));
   TG_RETURN_IF_ERROR(Fail(env_.SyncDir(directory_)));
   segment_size_bytes_ = kSegmentHeaderSize;
