@@ -39,6 +39,11 @@ function(tangelo_library)
   if(TANGELO_SANITIZE STREQUAL "address")
     target_link_options(${target} INTERFACE ${TANGELO_SANITIZER_FLAGS})
   endif()
+  # libFuzzer needs coverage instrumentation in the code under test, not only
+  # in the fuzz target: without it the fuzzer mutates blind.
+  if(TANGELO_FUZZ)
+    target_compile_options(${target} PRIVATE -fsanitize=fuzzer-no-link)
+  endif()
 endfunction()
 
 # tangelo_test(NAME ledger_test SRCS ledger_test.cc DEPS ledger LABELS unit)
