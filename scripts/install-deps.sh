@@ -12,6 +12,9 @@ packages=(
   build-essential cmake ninja-build pkg-config clang
   libgtest-dev libgmock-dev libbenchmark-dev
   libxxhash-dev libcli11-dev libsimdjson-dev libssl-dev
+  # Real servers and tools the tests start: Prometheus and promtool (rules,
+  # scrape test), wrk (cross-checks the load generator).
+  prometheus wrk
 )
 
 missing=()
