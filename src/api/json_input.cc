@@ -20,6 +20,15 @@ InputError Error(ApiError error, std::string_view field, std::string_view what) 
   return InputError{error, std::move(detail)};
 }
 
+bool HasLongDigitRun(std::string_view body) {
+  size_t run = 0;
+  for (char c : body) {
+    run = (c >= '0' && c <= '9') ? run + 1 : 0;
+    if (run > 19) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 std::string FormatId(std::string_view prefix, uint64_t id) {
@@ -60,8 +69,12 @@ std::optional<InputError> JsonInput::Parse(std::string_view body,
   }
   simdjson::dom::element root;
   const auto parse_error = ThreadParser().parse(body.data(), body.size()).get(root);
-  // simdjson 3 parses integers beyond 64 bits as doubles, so an overflowing
-  // amount reaches the field check below (kInvalidAmount), not this one.
+  // simdjson refuses integers beyond 64 bits as a number error; a run of
+  // more than 19 digits in the body says that is what happened (an
+  // overflowing amount), rather than a malformed number such as "01".
+  if (parse_error == simdjson::NUMBER_ERROR && HasLongDigitRun(body)) {
+    return InputError{ApiError::kInvalidAmount, "a number is out of range"};
+  }
   if (parse_error != simdjson::SUCCESS) {
     return InputError{ApiError::kMalformedJson, simdjson::error_message(parse_error)};
   }
@@ -152,12 +165,14 @@ std::optional<InputError> JsonInput::Parse(std::string_view body,
         for (simdjson::dom::element item : array) {
           if (spec.type == FieldType::kUintArray) {
             uint64_t number = 0;
-            if (item.type() == simdjson::dom::element_type::INT64 ||
-                item.type() == simdjson::dom::element_type::DOUBLE) {
-              return Error(ApiError::kInvalidValue, key, "items must be non-negative integers");
+            const auto item_type = item.type();
+            const bool integer = item_type == simdjson::dom::element_type::INT64 ||
+                                 item_type == simdjson::dom::element_type::UINT64;
+            if (!integer && item_type != simdjson::dom::element_type::DOUBLE) {
+              return Error(ApiError::kInvalidType, key, "items must be integers");
             }
             if (item.get_uint64().get(number) != simdjson::SUCCESS) {
-              return Error(ApiError::kInvalidType, key, "items must be integers");
+              return Error(ApiError::kInvalidValue, key, "items must be non-negative integers");
             }
             if (number > spec.max_value) {
               return Error(ApiError::kInvalidValue, key,
