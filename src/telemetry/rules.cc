@@ -166,10 +166,9 @@ void PathRules(const CriticalPathConfig& config, const CriticalPathSpec& path, Y
                   "The " + name + " path burns its " + slo.name + " error budget " +
                       BurnRateText(row.burn_rate) + "x too fast",
                   "Over both " + PrometheusDuration(row.long_window_minutes) + " and " +
-                      PrometheusDuration(row.short_window_minutes) + " the " + name + " " +
-                      slo.name + " SLO (" + slo.description + ") burns faster than " +
-                      BurnRateText(row.burn_rate) + "; current 1h error ratio " +
-                      "{{ $value | humanizePercentage }}.");
+                      PrometheusDuration(row.short_window_minutes) + ", the " + name + " " +
+                      slo.name + " SLO burns its error budget faster than " +
+                      BurnRateText(row.burn_rate) + "x. SLO: " + slo.description);
     }
   }
   yaml->Alert(config, kProbeFailingAlert,
@@ -177,7 +176,7 @@ void PathRules(const CriticalPathConfig& config, const CriticalPathSpec& path, Y
               {{"severity", "page"}, {"path", name}},
               "The synthetic probe of the " + name + " path fails",
               "Fewer than half of the probe runs through the " + name +
-                  " path succeeded over 5m (success ratio {{ $value | humanizePercentage }}).");
+                  " path succeeded over 5m.");
 }
 
 void ApplicationRules(const CriticalPathConfig& config, Application application,
@@ -196,34 +195,36 @@ void ApplicationRules(const CriticalPathConfig& config, Application application,
                   ")) or vector(0)) / sum(rate(" + Str(kRequestsTotalMetric) + sel + "}" + w +
                   ")) > " + text::FormatDouble(common.error_ratio_max),
               common.for_minutes, page, app + " answers too many requests with a system error",
-              "Error ratio of " + app + " over 5m is {{ $value | humanizePercentage }} (limit " +
-                  text::FormatDouble(common.error_ratio_max) + ").");
+              "Error ratio of " + app + " over 5m is above " +
+                  text::FormatDouble(common.error_ratio_max) + ".");
   yaml->Alert(config, kHighLatencyAlert,
               "histogram_quantile(0.99, sum by (le) (rate(" + Str(kRequestDurationMetric) +
                   "_bucket" + sel + "}" + w + "))) > " + MsAsSeconds(common.latency_p99_ms_max),
               common.for_minutes, page, app + " is slow",
-              "p99 request latency of " + app + " over 5m is {{ $value | humanizeDuration }} " +
-                  "(limit " + std::to_string(common.latency_p99_ms_max) + " ms).");
+              "p99 request latency of " + app + " over 5m is above " +
+                  std::to_string(common.latency_p99_ms_max) + " ms.");
   yaml->Alert(config, kQueueSaturatedAlert,
               "max by (queue) (" + Str(kQueueDepthMetric) + sel + "} / " +
                   Str(kQueueCapacityMetric) + sel + "}) > " +
                   text::FormatDouble(common.queue_saturation_ratio_max),
               common.for_minutes, page, "A queue of " + app + " is nearly full",
-              "Queue {{ $labels.queue }} of " + app + " is {{ $value | humanizePercentage }} " +
-                  "full; producers will soon be refused.");
+              "Queue {{ $labels.queue }} of " + app + " is over " +
+                  text::FormatDouble(common.queue_saturation_ratio_max) +
+                  " full; producers will soon be refused.");
   yaml->Alert(config, kFsyncSlowAlert,
               "histogram_quantile(0.99, sum by (le) (rate(" + Str(kJournalFsyncMetric) +
                   "_bucket" + sel + "}" + w + "))) > " +
                   MsAsSeconds(common.journal_fsync_p99_ms_max),
               common.for_minutes, page, "Journal fsync of " + app + " is slow",
-              "p99 journal fsync of " + app + " over 5m is {{ $value | humanizeDuration }} " +
-                  "(limit " + std::to_string(common.journal_fsync_p99_ms_max) + " ms).");
+              "p99 journal fsync of " + app + " over 5m is above " +
+                  std::to_string(common.journal_fsync_p99_ms_max) + " ms.");
   yaml->Alert(config, kConnectionsSaturatedAlert,
               "max(" + Str(kConnectionsOpenMetric) + sel + "} / " +
                   Str(kConnectionsMaxMetric) + sel + "}) > " +
                   text::FormatDouble(common.connections_saturation_ratio_max),
               common.for_minutes, page, app + " is near its connection limit",
-              app + " uses {{ $value | humanizePercentage }} of its allowed connections.");
+              app + " uses over " + text::FormatDouble(common.connections_saturation_ratio_max) +
+                  " of its allowed connections.");
   yaml->Alert(config, kRestartingAlert,
               "sum(increase(" + Str(kRestartsMetric) + sel + "}[" +
                   PrometheusDuration(common.restarts_window_minutes) + "])) > 0",
