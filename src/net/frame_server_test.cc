@@ -129,6 +129,7 @@ TEST(FrameServerTest, ReplyBatchDeliversManyRepliesWithOnePost) {
   FrameServerOptions options = Options();
   options.tcp.loop_threads = 2;
   FrameServer server(options, [&held](const Frame& frame) { held.Add(frame); });
+  ReplyBatch batch(&server.tcp());  // Made before Start, as an owner would.
   ASSERT_TRUE(server.Start().ok());
   TestSocket first(server.port());
   TestSocket second(server.port());
@@ -138,7 +139,6 @@ TEST(FrameServerTest, ReplyBatchDeliversManyRepliesWithOnePost) {
   }
   ASSERT_TRUE(WaitFor([&] { return held.size() == 20; }));
   std::thread engine([&] {
-    ReplyBatch batch(&server.tcp());
     std::lock_guard<std::mutex> lock(held.mutex);
     for (size_t i = 0; i < held.frames.size(); ++i) {
       batch.Add(held.frames[i].connection, held.frames[i].sequence, "ok:" + held.payloads[i]);

@@ -752,12 +752,7 @@ TcpServerStats TcpServer::Stats() const {
 
 // ---------------------------------------------------------------- ReplyBatch
 
-ReplyBatch::ReplyBatch(TcpServer* server)
-    : server_(server),
-      per_loop_(server->loops_.size()),
-      per_loop_count_(server->loops_.size(), 0) {
-  TG_ASSERT_MSG(server->started_, "ReplyBatch for a server that was never started");
-}
+ReplyBatch::ReplyBatch(TcpServer* server) : server_(server) { TG_ASSERT(server != nullptr); }
 
 void ReplyBatch::Add(ConnectionId id, uint32_t sequence, std::string_view bytes) {
   AddRecord(id, sequence, bytes, ReplyKind::kBytes);
@@ -769,6 +764,12 @@ void ReplyBatch::AddFinish(ConnectionId id, uint32_t sequence) {
 
 void ReplyBatch::AddRecord(ConnectionId id, uint32_t sequence, std::string_view bytes,
                            ReplyKind kind) {
+  if (per_loop_.empty()) {
+    // Sized on first use: the batch may be made before the server starts.
+    TG_ASSERT_MSG(server_->started_, "reply to a server that was never started");
+    per_loop_.resize(server_->loops_.size());
+    per_loop_count_.assign(server_->loops_.size(), 0);
+  }
   TG_ASSERT_MSG(id.loop_index() < per_loop_.size(), "ConnectionId from another server");
   TG_ASSERT(bytes.size() <= UINT32_MAX);
   ReplyRecord record{};

@@ -332,6 +332,7 @@ class TcpServer {
 // Reusable: Submit() empties it (its buffers are handed to the loops).
 class ReplyBatch {
  public:
+  // May be made before the server starts; Add() requires it started.
   explicit ReplyBatch(TcpServer* server);
 
   // Queues a reply (bytes are copied) or a reply-less finish.
