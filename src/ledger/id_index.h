@@ -89,6 +89,21 @@ class IdIndex {
   // Prefetches the home cell of `id`, for loops that look many ids up.
   void Prefetch(uint64_t id) const { __builtin_prefetch(&cells_[Home(base::MixHash(id))]); }
 
+  // The slot of the first cell whose fingerprint matches `id`, without reading the record to
+  // confirm it (kNoSlot if none): for prefetching the record a later Find will read. Reading
+  // the record here would wait on exactly the miss the prefetch is meant to hide.
+  uint32_t CandidateSlot(uint64_t id) const {
+    const uint64_t hash = base::MixHash(id);
+    const uint32_t fingerprint = static_cast<uint32_t>(hash);
+    for (uint32_t position = Home(hash);; position = position + 1 == capacity_ ? 0 : position + 1) {
+      const uint64_t cell = cells_[position];
+      if (cell == 0) return kNoSlot;
+      if (static_cast<uint32_t>(cell >> 32) == fingerprint) return static_cast<uint32_t>(cell) - 1;
+    }
+  }
+
+  void Prefault() { cells_.Prefault(); }
+
   uint32_t capacity() const { return capacity_; }
   const uint64_t* cells() const { return cells_.data(); }
   uint64_t* mutable_cells() { return cells_.data(); }

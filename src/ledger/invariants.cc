@@ -1,10 +1,14 @@
-// CheckAllInvariants: every invariant of the ledger recomputed from the stored records.
+// CheckAllInvariants and CheckReferences: the ledger's invariants recomputed from its records.
 //
-// It runs after a snapshot load on bytes that may be corrupt, so it never trusts a value
-// before checking it: slots are bounds-checked before use, enum bytes before they are read as
-// enums, currencies before they index a table. Loops that look ids up prefetch a few records
-// ahead, because on 10M transfers the cost is memory latency, not arithmetic.
-#include <cstring>
+// Both run on state loaded from bytes that may be corrupt, so they never trust a value before
+// checking it: slots are bounds-checked before use, enum bytes before they are read as enums,
+// currencies before they index a table, index cells before any lookup.
+//
+// CheckAllInvariants reads the big arrays sequentially; its only random accesses go to small
+// tables (pending states, bitmaps), so 10M transfers take about 0.1 s and it fits a cold start.
+// CheckReferences follows every id to its record; on 10M transfers that is tens of millions of
+// cache misses (about 1 s even with the prefetch pipeline below), so it is kept apart.
+#include <algorithm>
 #include <string>
 
 #include "base/money.h"
@@ -15,35 +19,28 @@ namespace {
 
 using u128 = unsigned __int128;
 constexpr uint64_t kNanosecondsPerSecond = 1'000'000'000;
-constexpr uint32_t kPrefetchDistance = 16;
 
 base::Status Broken(const std::string& what, uint64_t index) {
   return base::Internal("ledger invariant broken: " + what + " (at " + std::to_string(index) + ")");
 }
 
-// Every occupied cell points at a record, there are as many cells as records, and every record
-// is found at its own slot (so ids are unique and no probe chain is broken).
-template <typename IdAt>
-base::Status CheckIndex(const IdIndex& index, uint32_t records_count, const IdAt& id_at,
-                        const char* what) {
+// Every occupied cell names a record in range, no record twice, and there is one cell per
+// record. This is what makes every later Find memory-safe: slots in range, and (as records
+// never exceed half the table) an empty cell always ends a probe.
+base::Status CheckIndexCells(const IdIndex& index, uint32_t records_count, const char* what) {
+  std::vector<bool> seen(records_count, false);
   uint64_t occupied = 0;
   const uint64_t* cells = index.cells();
   for (uint32_t position = 0; position < index.capacity(); ++position) {
     if (cells[position] == 0) continue;
-    const uint32_t slot = static_cast<uint32_t>(cells[position]) - 1;
-    if (slot >= records_count)
-      return Broken(std::string(what) + " index cell out of range", position);
+    const uint32_t slot = IdIndex::CellSlot(cells[position]);
+    if (slot >= records_count || seen[slot]) {
+      return Broken(std::string(what) + " index cell out of range or repeated", position);
+    }
+    seen[slot] = true;
     ++occupied;
   }
   if (occupied != records_count) return Broken(std::string(what) + " index count", occupied);
-  for (uint32_t slot = 0; slot < records_count; ++slot) {
-    if (slot + kPrefetchDistance < records_count) index.Prefetch(id_at(slot + kPrefetchDistance));
-    const uint64_t id = id_at(slot);
-    if (id == 0) return Broken(std::string(what) + " id is zero", slot);
-    if (index.Find(id, id_at).slot != slot) {
-      return Broken(std::string(what) + " id duplicated or unreachable", slot);
-    }
-  }
   return base::Status::Ok();
 }
 
@@ -60,6 +57,10 @@ class SupportedCurrencies {
   uint8_t known_[Ledger::kCurrencyCodesMax] = {};
 };
 
+u128 ExpiresAtNs(const Transfer& pending) {
+  return u128{pending.timestamp} + u128{pending.timeout_seconds} * kNanosecondsPerSecond;
+}
+
 }  // namespace
 
 base::Status Ledger::CheckAllInvariants() const {
@@ -75,12 +76,8 @@ base::Status Ledger::CheckIndexes() const {
   if (transfers_count_ > capacities_.transfers_max) {
     return Broken("transfers count", transfers_count_);
   }
-  TG_RETURN_IF_ERROR(CheckIndex(
-      account_index_, accounts_count_, [this](uint32_t slot) { return accounts_[slot].id; },
-      "account"));
-  return CheckIndex(
-      transfer_index_, transfers_count_, [this](uint32_t slot) { return transfers_[slot].id; },
-      "transfer");
+  TG_RETURN_IF_ERROR(CheckIndexCells(account_index_, accounts_count_, "account"));
+  return CheckIndexCells(transfer_index_, transfers_count_, "transfer");
 }
 
 base::Status Ledger::CheckAccounts() const {
@@ -95,6 +92,7 @@ base::Status Ledger::CheckAccounts() const {
   uint64_t previous_timestamp = 0;
   for (uint32_t slot = 0; slot < accounts_count_; ++slot) {
     const Account& account = accounts_[slot];
+    if (account.id == 0) return Broken("account id is zero", slot);
     if (account.timestamp <= previous_timestamp || account.timestamp > last_timestamp_ns_) {
       return Broken("account timestamps must increase", slot);
     }
@@ -142,6 +140,9 @@ base::Status Ledger::CheckAccounts() const {
   return base::Status::Ok();
 }
 
+// Heap order and entry slots; that each entry's hold can expire and that every pending hold
+// with a timeout has an entry is checked by CheckTransfers from `in_heap`, and the expiry
+// times by CheckReferences.
 base::Status Ledger::CheckExpiryHeap(std::vector<bool>* in_heap) const {
   in_heap->assign(transfers_count_, false);
   if (expiry_count_ > transfers_count_) return Broken("expiry heap count", expiry_count_);
@@ -152,19 +153,6 @@ base::Status Ledger::CheckExpiryHeap(std::vector<bool>* in_heap) const {
       return Broken("expiry entry slot", position);
     }
     (*in_heap)[entry.transfer_slot] = true;
-    const Transfer& transfer = transfers_[entry.transfer_slot];
-    uint8_t state = 0;
-    std::memcpy(&state, &pending_states_[entry.transfer_slot], 1);
-    // An expired hold left the heap when it expired; a resolved one may still be in it.
-    if ((transfer.flags & TransferFlags::kPending) == 0 || transfer.timeout_seconds == 0 ||
-        (state != static_cast<uint8_t>(PendingState::kPending) &&
-         state != static_cast<uint8_t>(PendingState::kPosted) &&
-         state != static_cast<uint8_t>(PendingState::kVoided))) {
-      return Broken("expiry entry for a transfer that cannot expire", position);
-    }
-    const u128 expires_at =
-        u128{transfer.timestamp} + u128{transfer.timeout_seconds} * kNanosecondsPerSecond;
-    if (entry.expires_at_ns != expires_at) return Broken("expiry entry time", position);
     if (position > 0) {
       const ExpiryEntry& parent = expiry_heap_[(position - 1) / 2];
       if (entry.expires_at_ns < parent.expires_at_ns ||
@@ -187,19 +175,14 @@ base::Status Ledger::CheckTransfers(const std::vector<bool>& in_heap) const {
   uint64_t resolved_pendings = 0;  // Pending transfers in state posted or voided.
   uint64_t previous_timestamp = 0;
   for (uint32_t slot = 0; slot < transfers_count_; ++slot) {
-    if (slot + kPrefetchDistance < transfers_count_) {
-      const Transfer& ahead = transfers_[slot + kPrefetchDistance];
-      account_index_.Prefetch(ahead.debit_account_id);
-      account_index_.Prefetch(ahead.credit_account_id);
-      if (ahead.pending_id != 0) transfer_index_.Prefetch(ahead.pending_id);
-    }
     const Transfer& transfer = transfers_[slot];
-    uint8_t state_byte = 0;
-    std::memcpy(&state_byte, &pending_states_[slot], 1);
+    // The state array is raw bytes from a snapshot: range-check before using it as an enum.
+    const uint8_t state_byte = static_cast<uint8_t>(pending_states_[slot]);
     if (state_byte > static_cast<uint8_t>(PendingState::kExpired)) {
       return Broken("pending state value", slot);
     }
     const PendingState state = static_cast<PendingState>(state_byte);
+    if (transfer.id == 0) return Broken("transfer id is zero", slot);
     if (transfer.timestamp <= previous_timestamp || transfer.timestamp > last_timestamp_ns_) {
       return Broken("transfer timestamps must increase", slot);
     }
@@ -218,15 +201,20 @@ base::Status Ledger::CheckTransfers(const std::vector<bool>& in_heap) const {
     if (!supported.Contains(transfer.currency) || !listed[transfer.currency]) {
       return Broken("transfer currency", slot);
     }
-    const Account* debit = FindAccount(transfer.debit_account_id);
-    const Account* credit = FindAccount(transfer.credit_account_id);
-    if (debit == nullptr || credit == nullptr || debit == credit ||
-        debit->currency != transfer.currency || credit->currency != transfer.currency) {
-      return Broken("transfer accounts", slot);
+    if (transfer.debit_account_id == 0 || transfer.credit_account_id == 0 ||
+        transfer.debit_account_id == transfer.credit_account_id) {
+      return Broken("transfer account ids", slot);
     }
     if (transfer.timeout_seconds > kPendingTimeoutSecondsMax ||
-        (!is_pending && transfer.timeout_seconds != 0)) {
+        (!is_pending && transfer.timeout_seconds != 0) || ExpiresAtNs(transfer) > UINT64_MAX) {
       return Broken("transfer timeout", slot);
+    }
+    if (in_heap[slot] &&
+        (!is_pending || transfer.timeout_seconds == 0 || state == PendingState::kExpired)) {
+      return Broken("expiry entry for a transfer that cannot expire", slot);
+    }
+    if (!is_post && !is_void && resolved_slots_[slot] != 0) {
+      return Broken("resolution link on a transfer that resolves nothing", slot);
     }
     CurrencyTotals& sum = sums[transfer.currency];
     if (is_pending) {
@@ -242,23 +230,13 @@ base::Status Ledger::CheckTransfers(const std::vector<bool>& in_heap) const {
       if (state == PendingState::kPending) sum.debits_pending += transfer.amount;
       if (state == PendingState::kPosted || state == PendingState::kVoided) ++resolved_pendings;
     } else if (is_post || is_void) {
-      if (state != PendingState::kNone) return Broken("resolving transfer state", slot);
-      const uint32_t pending_slot = TransferSlot(transfer.pending_id);
-      if (pending_slot >= slot) return Broken("resolves a missing or later transfer", slot);
-      const Transfer& pending = transfers_[pending_slot];
-      const PendingState expected = is_post ? PendingState::kPosted : PendingState::kVoided;
-      if ((pending.flags & TransferFlags::kPending) == 0 ||
-          pending_states_[pending_slot] != expected ||
-          pending.debit_account_id != transfer.debit_account_id ||
-          pending.credit_account_id != transfer.credit_account_id ||
-          pending.currency != transfer.currency || transfer.amount > pending.amount ||
-          (is_void && transfer.amount != pending.amount)) {
-        return Broken("resolution does not match its pending transfer", slot);
+      const uint32_t pending_slot = resolved_slots_[slot];
+      if (state != PendingState::kNone || transfer.pending_id == 0 || pending_slot >= slot) {
+        return Broken("resolving transfer state", slot);
       }
-      if (pending.timeout_seconds != 0 &&
-          u128{pending.timestamp} + u128{pending.timeout_seconds} * kNanosecondsPerSecond <=
-              transfer.timestamp) {
-        return Broken("resolved after expiry", slot);
+      const PendingState expected = is_post ? PendingState::kPosted : PendingState::kVoided;
+      if (pending_states_[pending_slot] != expected) {
+        return Broken("resolution does not match its pending transfer", slot);
       }
       if (resolved[pending_slot]) return Broken("pending transfer resolved twice", slot);
       resolved[pending_slot] = true;
@@ -271,11 +249,97 @@ base::Status Ledger::CheckTransfers(const std::vector<bool>& in_heap) const {
       sum.debits_posted += transfer.amount;
     }
   }
+  // Every hold in state posted or voided was resolved by exactly one stored transfer.
   if (resolutions != resolved_pendings) return Broken("resolutions != resolved holds", resolutions);
   for (uint16_t code = 0; code < kCurrencyCodesMax; ++code) {
     if (sums[code].debits_pending != totals_[code].debits_pending ||
         sums[code].debits_posted != totals_[code].debits_posted) {
       return Broken("transfers do not add up to the account balances", code);
+    }
+  }
+  return base::Status::Ok();
+}
+
+base::Status Ledger::CheckReferences() const {
+  TG_RETURN_IF_ERROR(CheckIndexes());
+  constexpr uint32_t kAhead = 16;
+  for (uint32_t slot = 0; slot < accounts_count_; ++slot) {
+    if (slot + kAhead < accounts_count_) account_index_.Prefetch(accounts_[slot + kAhead].id);
+    if (AccountSlot(accounts_[slot].id) != slot) {
+      return Broken("account id duplicated or unreachable", slot);
+    }
+  }
+  TG_RETURN_IF_ERROR(CheckTransferReferences());
+  for (uint32_t position = 0; position < expiry_count_; ++position) {
+    const ExpiryEntry& entry = expiry_heap_[position];
+    if (entry.transfer_slot >= transfers_count_ ||
+        entry.expires_at_ns != ExpiresAtNs(transfers_[entry.transfer_slot])) {
+      return Broken("expiry entry time", position);
+    }
+  }
+  return base::Status::Ok();
+}
+
+base::Status Ledger::CheckTransferReferences() const {
+  // Up to four random lookups per transfer (itself, two accounts, its pending transfer). A
+  // three-stage pipeline keeps many misses in flight: index cells are prefetched kCellsAhead
+  // transfers ahead, the records their fingerprints point at kRecordsAhead ahead, and the
+  // check itself then finds everything cached.
+  constexpr uint32_t kCellsAhead = 32;
+  constexpr uint32_t kRecordsAhead = 16;
+  auto prefetch_cells = [this](uint32_t slot) {
+    const Transfer& transfer = transfers_[slot];
+    transfer_index_.Prefetch(transfer.id);
+    account_index_.Prefetch(transfer.debit_account_id);
+    account_index_.Prefetch(transfer.credit_account_id);
+    if (transfer.pending_id != 0) transfer_index_.Prefetch(transfer.pending_id);
+  };
+  auto prefetch_records = [this](uint32_t slot) {
+    const Transfer& transfer = transfers_[slot];
+    const uint32_t debit_slot = account_index_.CandidateSlot(transfer.debit_account_id);
+    if (debit_slot < accounts_count_) __builtin_prefetch(&accounts_[debit_slot]);
+    const uint32_t credit_slot = account_index_.CandidateSlot(transfer.credit_account_id);
+    if (credit_slot < accounts_count_) __builtin_prefetch(&accounts_[credit_slot]);
+    if (transfer.pending_id != 0) {
+      const uint32_t pending_slot = transfer_index_.CandidateSlot(transfer.pending_id);
+      if (pending_slot < transfers_count_) __builtin_prefetch(&transfers_[pending_slot]);
+    }
+  };
+  for (uint32_t slot = 0; slot < std::min(kCellsAhead, transfers_count_); ++slot) {
+    prefetch_cells(slot);
+  }
+  for (uint32_t slot = 0; slot < std::min(kRecordsAhead, transfers_count_); ++slot) {
+    prefetch_records(slot);
+  }
+  for (uint32_t slot = 0; slot < transfers_count_; ++slot) {
+    if (slot + kCellsAhead < transfers_count_) prefetch_cells(slot + kCellsAhead);
+    if (slot + kRecordsAhead < transfers_count_) prefetch_records(slot + kRecordsAhead);
+    const Transfer& transfer = transfers_[slot];
+    if (TransferSlot(transfer.id) != slot) {
+      return Broken("transfer id duplicated or unreachable", slot);
+    }
+    const Account* debit = FindAccount(transfer.debit_account_id);
+    const Account* credit = FindAccount(transfer.credit_account_id);
+    if (debit == nullptr || credit == nullptr || debit->currency != transfer.currency ||
+        credit->currency != transfer.currency) {
+      return Broken("transfer accounts missing or in another currency", slot);
+    }
+    const bool is_post = (transfer.flags & TransferFlags::kPostPendingTransfer) != 0;
+    const bool is_void = (transfer.flags & TransferFlags::kVoidPendingTransfer) != 0;
+    if (!is_post && !is_void) continue;
+    const uint32_t pending_slot = TransferSlot(transfer.pending_id);
+    if (pending_slot == IdIndex::kNoSlot || pending_slot != resolved_slots_[slot]) {
+      return Broken("resolution does not name its pending transfer", slot);
+    }
+    const Transfer& pending = transfers_[pending_slot];
+    if (pending.debit_account_id != transfer.debit_account_id ||
+        pending.credit_account_id != transfer.credit_account_id ||
+        pending.currency != transfer.currency || transfer.amount > pending.amount ||
+        (is_void && transfer.amount != pending.amount)) {
+      return Broken("resolution differs from its pending transfer", slot);
+    }
+    if (pending.timeout_seconds != 0 && ExpiresAtNs(pending) <= transfer.timestamp) {
+      return Broken("resolved after expiry", slot);
     }
   }
   return base::Status::Ok();

@@ -3,7 +3,8 @@
 // Each seed drives account batches, transfer batches (single-phase, pending, posts full and
 // partial, voids, balancing, linked chains, duplicates and malformed events) and expiry sweeps
 // over a moving clock. After every batch the results, every account's counters and every
-// transfer with its pending state must equal the model's, and CheckAllInvariants must pass.
+// transfer with its pending state must equal the model's, and CheckAllInvariants and
+// CheckReferences must pass.
 // Every so often the ledger is replaced by a snapshot round trip of itself.
 //
 // TANGELO_SEED=<n> replays one seed; TANGELO_SEEDS=<n> runs more seeds.
@@ -250,6 +251,8 @@ void ExpectSameState(const Ledger& ledger, const ReferenceModel& model) {
   }
   const base::Status invariants = ledger.CheckAllInvariants();
   ASSERT_TRUE(invariants.ok()) << invariants.ToString();
+  const base::Status references = ledger.CheckReferences();
+  ASSERT_TRUE(references.ok()) << references.ToString();
 }
 
 struct RunStats {

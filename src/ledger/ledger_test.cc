@@ -43,8 +43,10 @@ class LedgerTest : public ::testing::Test {
               std::vector<AR>(6, AR::kOk));
   }
   void TearDown() override {
-    const base::Status status = ledger().CheckAllInvariants();
-    EXPECT_TRUE(status.ok()) << status.ToString();
+    const base::Status invariants = ledger().CheckAllInvariants();
+    EXPECT_TRUE(invariants.ok()) << invariants.ToString();
+    const base::Status references = ledger().CheckReferences();
+    EXPECT_TRUE(references.ok()) << references.ToString();
   }
 
   Ledger& ledger() { return harness_.ledger(); }

@@ -51,6 +51,7 @@ struct Layout {
   uint64_t account_index_bytes;
   uint64_t transfers_bytes;
   uint64_t pending_states_bytes;
+  uint64_t resolved_slots_bytes;
   uint64_t transfer_index_bytes;
   uint64_t expiry_heap_bytes;
 
@@ -60,12 +61,13 @@ struct Layout {
         account_index_bytes(uint64_t{header.account_index_capacity} * sizeof(uint64_t)),
         transfers_bytes(uint64_t{header.transfers_count} * sizeof(Transfer)),
         pending_states_bytes(PaddedTo8(uint64_t{header.transfers_count})),
+        resolved_slots_bytes(PaddedTo8(uint64_t{header.transfers_count} * sizeof(uint32_t))),
         transfer_index_bytes(uint64_t{header.transfer_index_capacity} * sizeof(uint64_t)),
         expiry_heap_bytes(uint64_t{header.expiry_count} * 16) {}
 
   uint64_t body_bytes() const {
     return currencies_bytes + accounts_bytes + account_index_bytes + transfers_bytes +
-           pending_states_bytes + transfer_index_bytes + expiry_heap_bytes;
+           pending_states_bytes + resolved_slots_bytes + transfer_index_bytes + expiry_heap_bytes;
   }
 };
 
@@ -141,6 +143,8 @@ void Ledger::SerializeTo(const SnapshotSink& sink) const {
   emit(account_index_.cells(), layout.account_index_bytes, layout.account_index_bytes);
   emit(transfers_.data(), layout.transfers_bytes, layout.transfers_bytes);
   emit(pending_states_.data(), transfers_count_, layout.pending_states_bytes);
+  emit(resolved_slots_.data(), uint64_t{transfers_count_} * sizeof(uint32_t),
+       layout.resolved_slots_bytes);
   emit(transfer_index_.cells(), layout.transfer_index_bytes, layout.transfer_index_bytes);
   emit(expiry_heap_.data(), layout.expiry_heap_bytes, layout.expiry_heap_bytes);
   const uint64_t digest = checksum.Digest();
@@ -148,15 +152,16 @@ void Ledger::SerializeTo(const SnapshotSink& sink) const {
 }
 
 base::Result<std::unique_ptr<Ledger>> Ledger::Deserialize(std::span<const std::byte> snapshot,
-                                                          const LedgerCapacities& capacities) {
+                                                          const LedgerCapacities& capacities,
+                                                          LoadChecks checks) {
   base::Result<std::unique_ptr<Ledger>> created = Create(capacities);
   if (!created.ok()) return created.status();
   std::unique_ptr<Ledger> ledger = std::move(created).value();
-  TG_RETURN_IF_ERROR(ledger->LoadSnapshot(snapshot));
+  TG_RETURN_IF_ERROR(ledger->LoadSnapshot(snapshot, checks));
   return ledger;
 }
 
-base::Status Ledger::LoadSnapshot(std::span<const std::byte> snapshot) {
+base::Status Ledger::LoadSnapshot(std::span<const std::byte> snapshot, LoadChecks checks) {
   TG_ASSERT(accounts_count_ == 0 && transfers_count_ == 0);
   SnapshotHeader header;
   if (snapshot.size() < sizeof(header) + sizeof(uint64_t)) return Malformed("truncated header");
@@ -204,6 +209,9 @@ base::Status Ledger::LoadSnapshot(std::span<const std::byte> snapshot) {
   reader.Read(transfers_.data(), layout.transfers_bytes);
   reader.Read(pending_states_.data(), header.transfers_count);
   reader.Read(nullptr, layout.pending_states_bytes - header.transfers_count);
+  reader.Read(resolved_slots_.data(), uint64_t{header.transfers_count} * sizeof(uint32_t));
+  reader.Read(nullptr,
+              layout.resolved_slots_bytes - uint64_t{header.transfers_count} * sizeof(uint32_t));
   reader.Read(raw_transfer_index ? transfer_index_.mutable_cells() : nullptr,
               layout.transfer_index_bytes);
   reader.Read(expiry_heap_.data(), layout.expiry_heap_bytes);
@@ -233,6 +241,10 @@ base::Status Ledger::LoadSnapshot(std::span<const std::byte> snapshot) {
   if (!raw_account_index || !raw_transfer_index) TG_RETURN_IF_ERROR(RebuildIndexes());
   const base::Status invariants = CheckAllInvariants();
   if (!invariants.ok()) return Malformed(invariants.message());
+  if (checks == LoadChecks::kInvariantsAndReferences) {
+    const base::Status references = CheckReferences();
+    if (!references.ok()) return Malformed(references.message());
+  }
   return base::Status::Ok();
 }
 

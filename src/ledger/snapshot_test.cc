@@ -82,7 +82,8 @@ class SnapshotTest : public ::testing::Test {
            slot * sizeof(Transfer);
   }
   size_t PendingStateOffset(uint32_t slot) const { return TransferOffset(harness_count_) + slot; }
-  size_t TransferIndexOffset() const { return PendingStateOffset(0) + 16; }
+  size_t ResolvedSlotOffset(uint32_t slot) const { return PendingStateOffset(0) + 16 + slot * 4; }
+  size_t TransferIndexOffset() const { return ResolvedSlotOffset(0) + 48; }
   size_t ExpiryHeapOffset() const {
     return TransferIndexOffset() + IdIndex::CapacityFor(kCapacities.transfers_max) * 8;
   }
@@ -110,6 +111,19 @@ class SnapshotTest : public ::testing::Test {
     Reseal(bytes);
     const base::Status status = Load(bytes);
     EXPECT_EQ(status.code(), base::StatusCode::kDataLoss) << what;
+    EXPECT_NE(status.message().find(what), std::string::npos) << status.ToString();
+  }
+
+  // Edits a snapshot, reseals it and expects it to load (CheckAllInvariants reads records
+  // sequentially and cannot see a broken reference) but CheckReferences to name `what`.
+  template <typename Edit>
+  void ExpectReferenceBroken(Edit edit, const std::string& what) {
+    std::vector<std::byte> bytes = Snapshot();
+    edit(bytes);
+    Reseal(bytes);
+    auto loaded = Ledger::Deserialize(bytes, kCapacities);
+    ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+    const base::Status status = (*loaded)->CheckReferences();
     EXPECT_NE(status.message().find(what), std::string::npos) << status.ToString();
   }
 
@@ -265,16 +279,15 @@ TEST_F(SnapshotTest, ForgedCountersThatDoNotMatchTheTransfersAreRejected) {
 }
 
 TEST_F(SnapshotTest, ForgedDoubleResolutionIsRejected) {
-  // Make the void (slot 10, id 22) name hold 11, already posted by slot 8.
+  // The void (slot 10, id 22) claims hold 11 (slot 1), which the post at slot 8 resolved.
   ExpectForgeryRejected(
-      [&](std::vector<std::byte>& bytes) {
-        Poke<uint64_t>(bytes, TransferOffset(10) + offsetof(Transfer, pending_id), 11);
-      },
+      [&](std::vector<std::byte>& bytes) { Poke<uint32_t>(bytes, ResolvedSlotOffset(10), 1); },
       "resolution does not match");
   ExpectForgeryRejected(
       [&](std::vector<std::byte>& bytes) {
         // The void becomes a second post of hold 11 with the same amount.
         Poke<uint64_t>(bytes, TransferOffset(10) + offsetof(Transfer, pending_id), 11);
+        Poke<uint32_t>(bytes, ResolvedSlotOffset(10), 1);
         Poke<uint64_t>(bytes, TransferOffset(10) + offsetof(Transfer, amount), 100);
         Poke<uint16_t>(bytes, TransferOffset(10) + offsetof(Transfer, flags),
                        TransferFlags::kPostPendingTransfer);
@@ -283,6 +296,25 @@ TEST_F(SnapshotTest, ForgedDoubleResolutionIsRejected) {
         Poke<uint64_t>(bytes, AccountOffset(2) + offsetof(Account, credits_posted), 351);
       },
       "resolved twice");
+  ExpectForgeryRejected(
+      [&](std::vector<std::byte>& bytes) { Poke<uint32_t>(bytes, ResolvedSlotOffset(10), 10); },
+      "resolving transfer state");
+  ExpectForgeryRejected(
+      [&](std::vector<std::byte>& bytes) { Poke<uint32_t>(bytes, ResolvedSlotOffset(0), 3); },
+      "resolution link on a transfer that resolves nothing");
+  // Only the pending_id changes: the link still names hold 13; the references disagree.
+  ExpectReferenceBroken(
+      [&](std::vector<std::byte>& bytes) {
+        Poke<uint64_t>(bytes, TransferOffset(10) + offsetof(Transfer, pending_id), 11);
+      },
+      "resolution does not name its pending transfer");
+  ExpectReferenceBroken(
+      [&](std::vector<std::byte>& bytes) {
+        Poke<uint64_t>(bytes, TransferOffset(9) + offsetof(Transfer, amount), 150 + 100);
+        Poke<uint64_t>(bytes, AccountOffset(1) + offsetof(Account, debits_posted), 351);
+        Poke<uint64_t>(bytes, AccountOffset(2) + offsetof(Account, credits_posted), 351);
+      },
+      "resolution differs from its pending transfer");
 }
 
 TEST_F(SnapshotTest, ForgedPendingStateIsRejected) {
@@ -297,40 +329,71 @@ TEST_F(SnapshotTest, ForgedPendingStateIsRejected) {
       "single-phase transfer state");
 }
 
+// Index cells are checked structurally on load; that every id is reachable is a reference.
 TEST_F(SnapshotTest, ForgedIndexesAreRejected) {
+  auto first_occupied = [](const std::vector<std::byte>& bytes, size_t offset, size_t capacity) {
+    for (size_t cell = 0; cell < capacity; ++cell) {
+      uint64_t value = 0;
+      std::memcpy(&value, bytes.data() + offset + cell * 8, 8);
+      if (value != 0) return cell;
+    }
+    return capacity;
+  };
+  const size_t transfer_cells = IdIndex::CapacityFor(kCapacities.transfers_max);
+  const size_t account_cells = IdIndex::CapacityFor(kCapacities.accounts_max);
   ExpectForgeryRejected(
       [&](std::vector<std::byte>& bytes) {
         // Drop one transfer index cell: a transfer becomes unreachable.
-        const size_t capacity = IdIndex::CapacityFor(kCapacities.transfers_max);
-        for (size_t cell = 0; cell < capacity; ++cell) {
-          uint64_t value = 0;
-          std::memcpy(&value, bytes.data() + TransferIndexOffset() + cell * 8, 8);
-          if (value != 0) {
-            Poke<uint64_t>(bytes, TransferIndexOffset() + cell * 8, 0);
-            return;
-          }
-        }
+        const size_t cell = first_occupied(bytes, TransferIndexOffset(), transfer_cells);
+        Poke<uint64_t>(bytes, TransferIndexOffset() + cell * 8, 0);
       },
       "transfer index count");
   ExpectForgeryRejected(
       [&](std::vector<std::byte>& bytes) {
-        const size_t capacity = IdIndex::CapacityFor(kCapacities.accounts_max);
-        for (size_t cell = 0; cell < capacity; ++cell) {
-          uint64_t value = 0;
-          std::memcpy(&value, bytes.data() + AccountIndexOffset() + cell * 8, 8);
-          if (value != 0) {
-            Poke<uint64_t>(bytes, AccountIndexOffset() + cell * 8, value + 1000);
+        const size_t cell = first_occupied(bytes, AccountIndexOffset(), account_cells);
+        uint64_t value = 0;
+        std::memcpy(&value, bytes.data() + AccountIndexOffset() + cell * 8, 8);
+        Poke<uint64_t>(bytes, AccountIndexOffset() + cell * 8, value + 1000);
+      },
+      "account index cell out of range");
+  ExpectForgeryRejected(
+      [&](std::vector<std::byte>& bytes) {
+        // A second cell naming the same record (in place of another record's cell).
+        const size_t first = first_occupied(bytes, TransferIndexOffset(), transfer_cells);
+        uint64_t value = 0;
+        std::memcpy(&value, bytes.data() + TransferIndexOffset() + first * 8, 8);
+        for (size_t cell = first + 1; cell < transfer_cells; ++cell) {
+          uint64_t other = 0;
+          std::memcpy(&other, bytes.data() + TransferIndexOffset() + cell * 8, 8);
+          if (other != 0) {
+            Poke<uint64_t>(bytes, TransferIndexOffset() + cell * 8, value);
             return;
           }
         }
       },
-      "account index cell out of range");
-  ExpectForgeryRejected(
+      "transfer index cell out of range or repeated");
+  ExpectReferenceBroken(
       [&](std::vector<std::byte>& bytes) {
         // Account 3 takes the id of account 1: a duplicate.
         Poke<uint64_t>(bytes, AccountOffset(2) + offsetof(Account, id), 1);
       },
       "account id duplicated or unreachable");
+  ExpectReferenceBroken(
+      [&](std::vector<std::byte>& bytes) {
+        // Swap two transfer index cells: both records become unreachable by id.
+        const size_t first = first_occupied(bytes, TransferIndexOffset(), transfer_cells);
+        size_t second = first + 1;
+        uint64_t a = 0;
+        uint64_t b = 0;
+        std::memcpy(&a, bytes.data() + TransferIndexOffset() + first * 8, 8);
+        for (; second < transfer_cells; ++second) {
+          std::memcpy(&b, bytes.data() + TransferIndexOffset() + second * 8, 8);
+          if (b != 0) break;
+        }
+        Poke<uint64_t>(bytes, TransferIndexOffset() + first * 8, b);
+        Poke<uint64_t>(bytes, TransferIndexOffset() + second * 8, a);
+      },
+      "transfer id duplicated or unreachable");
 }
 
 TEST_F(SnapshotTest, ForgedRebuiltIndexDuplicateIsRejected) {
@@ -360,7 +423,12 @@ TEST_F(SnapshotTest, ForgedExpiryHeapIsRejected) {
       "expiry entry slot");
   ExpectForgeryRejected(
       [&](std::vector<std::byte>& bytes) {
-        Poke<uint64_t>(bytes, ExpiryHeapOffset(), 1);  // Wrong expiry time.
+        Poke<uint32_t>(bytes, ExpiryHeapOffset() + 8, 6);  // Slot 6 is single-phase.
+      },
+      "expiry entry for a transfer that cannot expire");
+  ExpectReferenceBroken(
+      [&](std::vector<std::byte>& bytes) {
+        Poke<uint64_t>(bytes, ExpiryHeapOffset(), 1);  // Earlier than its hold's expiry.
       },
       "expiry entry time");
   ExpectForgeryRejected(
@@ -398,7 +466,13 @@ TEST_F(SnapshotTest, ForgedTimestampsAndCurrenciesAreRejected) {
       [&](std::vector<std::byte>& bytes) {
         Poke<uint16_t>(bytes, TransferOffset(0) + offsetof(Transfer, currency), kEur);
       },
-      "transfer accounts");
+      "transfers do not add up");
+  ExpectReferenceBroken(
+      [&](std::vector<std::byte>& bytes) {
+        // The funding now names account 4, which does not exist: sums still add up.
+        Poke<uint64_t>(bytes, TransferOffset(0) + offsetof(Transfer, debit_account_id), 4);
+      },
+      "transfer accounts missing or in another currency");
 }
 
 // Random edits with valid checksums: the load either fails cleanly or yields a ledger whose
@@ -415,9 +489,23 @@ TEST_F(SnapshotTest, RandomForgeriesNeverCrash) {
       bytes[offset] = static_cast<std::byte>(random.Next());
     }
     Reseal(bytes);
-    auto loaded = Ledger::Deserialize(bytes, kCapacities);
+    const bool full = round % 2 == 0;
+    auto loaded = Ledger::Deserialize(
+        bytes, kCapacities,
+        full ? Ledger::LoadChecks::kInvariantsAndReferences : Ledger::LoadChecks::kInvariants);
     if (loaded.ok()) {
       ++accepted;
+      ASSERT_TRUE((*loaded)->CheckAllInvariants().ok());
+      const base::Status references = (*loaded)->CheckReferences();  // Must not crash.
+      ASSERT_TRUE(!full || references.ok());
+      if (!references.ok()) continue;
+      // A fully checked ledger keeps working: retry every transfer (each lookup runs; most
+      // return exists) and expire everything.
+      std::vector<Transfer> retries((*loaded)->transfers().begin(), (*loaded)->transfers().end());
+      for (Transfer& retry : retries) retry.timestamp = 0;
+      std::vector<TR> results(retries.size());
+      (*loaded)->CreateTransfers(retries, (*loaded)->last_timestamp_ns() + 1, results);
+      (*loaded)->ExpirePending(UINT64_MAX, 100);
       ASSERT_TRUE((*loaded)->CheckAllInvariants().ok());
     } else {
       ASSERT_EQ(loaded.status().code(), base::StatusCode::kDataLoss);

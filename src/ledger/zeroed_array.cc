@@ -1,6 +1,7 @@
 #include "ledger/zeroed_array.h"
 
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "base/assert.h"
 
@@ -22,6 +23,19 @@ void* AllocateZeroed(size_t bytes) {
   if (bytes >= kHugePageBytes) madvise(memory, bytes, MADV_HUGEPAGE);
 #endif
   return memory;
+}
+
+void PrefaultZeroed(void* memory, size_t bytes) {
+  TG_ASSERT(memory != nullptr);
+#ifdef MADV_POPULATE_WRITE
+  if (madvise(memory, bytes, MADV_POPULATE_WRITE) == 0) return;
+#endif
+  // Older kernels: write each page's first byte back to itself.
+  const size_t page_bytes = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  volatile uint8_t* bytes_view = static_cast<volatile uint8_t*>(memory);
+  for (size_t offset = 0; offset < bytes; offset += page_bytes) {
+    bytes_view[offset] = bytes_view[offset];
+  }
 }
 
 void FreeZeroed(void* memory, size_t bytes) {

@@ -5,7 +5,9 @@
 // allocates while batches apply. Large arrays come straight from mmap: the kernel hands out
 // zero pages lazily, so reserving room for 100M transfers costs address space, not RAM or
 // start-up time, and the kernel is asked for transparent huge pages to keep TLB misses down on
-// random account and index accesses. Owner: whoever holds it; not thread safe.
+// random account and index accesses. A first write to a page still costs a page fault (the
+// kernel zeroes it); Prefault() pays that up front for a process that wants a flat hot path.
+// Owner: whoever holds it; not thread safe.
 #pragma once
 
 #include <cstddef>
@@ -21,6 +23,8 @@ namespace internal {
 // out of memory. bytes > 0.
 void* AllocateZeroed(size_t bytes);
 void FreeZeroed(void* memory, size_t bytes);
+// Makes every page of the allocation resident without changing its contents.
+void PrefaultZeroed(void* memory, size_t bytes);
 }  // namespace internal
 
 template <typename T>
@@ -52,6 +56,11 @@ class ZeroedArray {
     if (data_ == nullptr) return false;
     size_ = size;
     return true;
+  }
+
+  // Makes the whole array resident now, so first writes later never wait on the kernel.
+  void Prefault() {
+    if (data_ != nullptr) internal::PrefaultZeroed(data_, size_ * sizeof(T));
   }
 
   T& operator[](size_t index) { return data_[index]; }
