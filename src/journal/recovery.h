@@ -65,7 +65,8 @@ struct RecoveryResult {
 
 // Recovers the journal in `directory`: hands the newest valid snapshot to
 // `on_snapshot` (not called without one), then every later batch to
-// `on_batch`, and cuts a torn tail durably (Env::Truncate).
+// `on_batch`, and cuts a torn tail durably (Env::Truncate). Either consumer
+// may be empty (a verifying tool, a benchmark).
 // Errors: DataLoss naming the file and byte offset for corruption, a gap, a
 // broken chain or missing segments; the first error returned by a consumer
 // (recovery stops there); I/O errors. On error the state built so far by the
