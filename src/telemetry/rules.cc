@@ -11,14 +11,6 @@
 namespace tangelo::telemetry {
 namespace {
 
-constexpr std::string_view kTargetDownAlert = "TangeloTargetDown";
-constexpr std::string_view kProbeFailingAlert = "TangeloSyntheticProbeFailing";
-constexpr std::string_view kHighErrorRateAlert = "TangeloHighErrorRate";
-constexpr std::string_view kHighLatencyAlert = "TangeloHighLatencyP99";
-constexpr std::string_view kQueueSaturatedAlert = "TangeloQueueSaturated";
-constexpr std::string_view kFsyncSlowAlert = "TangeloJournalFsyncSlow";
-constexpr std::string_view kConnectionsSaturatedAlert = "TangeloConnectionsSaturated";
-constexpr std::string_view kRestartingAlert = "TangeloRestarting";
 // The window of the dashboards and of the common alerts.
 constexpr std::string_view kRateWindow = "5m";
 constexpr uint64_t kMinutesPerDay = 24 * 60;

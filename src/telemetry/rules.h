@@ -20,7 +20,9 @@
 // `tangelo_rules` (rules_main.cc) writes or checks them.
 #pragma once
 
+#include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/status.h"
@@ -32,6 +34,19 @@ namespace tangelo::telemetry {
 inline constexpr std::string_view kPrometheusRulesFile = "deploy/prometheus/tangelo-rules.yml";
 inline constexpr std::string_view kGrafanaDashboardFile = "deploy/grafana/critical-paths.json";
 inline constexpr std::string_view kRunbookDirectory = "docs/runbooks";
+
+// Alert names of the rules that are not per path (the burn-rate rows are
+// named in the critical-path file). The SLO engine uses the same names.
+inline constexpr std::string_view kTargetDownAlert = "TangeloTargetDown";
+inline constexpr std::string_view kProbeFailingAlert = "TangeloSyntheticProbeFailing";
+inline constexpr std::string_view kHighErrorRateAlert = "TangeloHighErrorRate";
+inline constexpr std::string_view kHighLatencyAlert = "TangeloHighLatencyP99";
+inline constexpr std::string_view kQueueSaturatedAlert = "TangeloQueueSaturated";
+inline constexpr std::string_view kFsyncSlowAlert = "TangeloJournalFsyncSlow";
+inline constexpr std::string_view kConnectionsSaturatedAlert = "TangeloConnectionsSaturated";
+inline constexpr std::string_view kRestartingAlert = "TangeloRestarting";
+// The window of the common alerts' rates and quantiles.
+inline constexpr uint64_t kCommonAlertWindowMinutes = 5;
 
 // Checks what the generators need beyond the file's own validation: every
 // latency SLO's threshold is a bound of the convention's request histogram

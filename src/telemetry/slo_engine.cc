@@ -5,6 +5,7 @@
 
 #include "base/assert.h"
 #include "io/clock.h"
+#include "telemetry/rules.h"
 #include "telemetry/slo_metrics.h"
 
 namespace tangelo::telemetry {
@@ -41,6 +42,33 @@ bool BurnsFaster(uint64_t bad, uint64_t valid, uint32_t objective_ppm, uint64_t 
   const Wide lhs = static_cast<Wide>(bad) * kPartsPerMillion * kBurnRateScale;
   const Wide rhs = static_cast<Wide>(burn_rate_milli) * valid * (kPartsPerMillion - objective_ppm);
   return lhs > rhs;
+}
+
+// The q-quantile in seconds of a histogram with `bounds_ns` whose
+// cumulative count at bound i is count_at(i) and whose total is
+// count_at(bounds_ns.size()); interpolated inside the bucket like
+// Prometheus' histogram_quantile (the +Inf bucket gives the highest finite
+// bound). nullopt for an empty histogram.
+template <typename CountAt>
+std::optional<double> Quantile(const std::vector<uint64_t>& bounds_ns, CountAt count_at,
+                               double q) {
+  const uint64_t total = count_at(bounds_ns.size());
+  if (total == 0) return std::nullopt;
+  const double rank = q * static_cast<double>(total);
+  double lower_seconds = 0;
+  uint64_t lower_count = 0;
+  for (size_t i = 0; i < bounds_ns.size(); ++i) {
+    const double upper_seconds = static_cast<double>(bounds_ns[i]) / 1e9;
+    const uint64_t count = count_at(i);
+    if (static_cast<double>(count) >= rank && count > lower_count) {
+      return lower_seconds + (upper_seconds - lower_seconds) *
+                                 (rank - static_cast<double>(lower_count)) /
+                                 static_cast<double>(count - lower_count);
+    }
+    lower_seconds = upper_seconds;
+    lower_count = count;
+  }
+  return lower_seconds;
 }
 
 }  // namespace
@@ -162,6 +190,138 @@ SloEngine::SloEngine(CriticalPathConfig config, Registry& registry, SloEngineOpt
   scratch_.resize(width_);
   latency_history_.resize(kLatencyHistorySlots * latency_entities_ * latency_bounds_);
   latency_times_ms_.resize(kLatencyHistorySlots);
+
+  // The common alerts of every application.
+  application_stride_ = 3 + 2 * latency_bounds_;
+  const uint64_t application_window_ms =
+      std::max<uint64_t>(kCommonAlertWindowMinutes, config_.common.restarts_window_minutes) *
+      60'000;
+  application_ring_.emplace_back(application_window_ms / options_.sample_interval_ms + 2,
+                                 application_stride_ * config_.applications.size());
+  application_scratch_.resize(application_stride_ * config_.applications.size());
+  queue_saturation_.resize(config_.applications.size());
+  connection_saturation_.resize(config_.applications.size());
+  application_alerts_first_ = alerts_.size();
+  for (Application application : config_.applications) {
+    for (std::string_view name : {kHighErrorRateAlert, kHighLatencyAlert, kQueueSaturatedAlert,
+                                  kFsyncSlowAlert, kConnectionsSaturatedAlert, kRestartingAlert}) {
+      alerts_.push_back(AlertState{.alert_name = std::string(name),
+                                   .severity = name == kRestartingAlert ? "ticket" : "page",
+                                   .path = CriticalPath::kNone,
+                                   .slo = {},
+                                   .application = application});
+    }
+  }
+  condition_since_ms_.resize(alerts_.size() - application_alerts_first_);
+}
+
+void SloEngine::ExtractApplications(const MetricsSnapshot& snapshot) {
+  std::fill(application_scratch_.begin(), application_scratch_.end(), 0);
+  std::fill(queue_saturation_.begin(), queue_saturation_.end(), 0.0);
+  std::fill(connection_saturation_.begin(), connection_saturation_.end(), 0.0);
+  const size_t bounds = latency_bounds_ - 1;
+  for (size_t a = 0; a < config_.applications.size(); ++a) {
+    const Application application = config_.applications[a];
+    uint64_t* counts = application_scratch_.data() + a * application_stride_;
+    for (const MetricSample& sample : snapshot.samples) {
+      const MetricDescriptor& descriptor = *sample.descriptor;
+      if (descriptor.application != application) continue;
+      const std::string& name = descriptor.name;
+      if (descriptor.type == MetricType::kCounter) {
+        if (name == kRequestsTotalMetric) {
+          counts[0] += sample.counter_value;
+          if (LabelValue(descriptor, kOutcomeLabel) == kOutcomeError) {
+            counts[1] += sample.counter_value;
+          }
+        } else if (name == kRestartsMetric) {
+          counts[2] += sample.counter_value;
+        }
+      } else if (descriptor.type == MetricType::kHistogram &&
+                 descriptor.histogram_bounds == latency_bounds_ns_ &&
+                 (name == kRequestDurationMetric || name == kJournalFsyncMetric)) {
+        uint64_t* buckets = counts + 3 + (name == kRequestDurationMetric ? 0 : latency_bounds_);
+        for (size_t i = 0; i < bounds && i < sample.histogram.cumulative_counts.size(); ++i) {
+          buckets[i] += sample.histogram.cumulative_counts[i];
+        }
+        buckets[bounds] += sample.histogram.count;
+      } else if (descriptor.type == MetricType::kGauge && name == kQueueDepthMetric) {
+        // The capacity gauge of the same queue (same labels).
+        const MetricSample* capacity =
+            snapshot.Find(kQueueCapacityMetric, application, descriptor.path, descriptor.labels);
+        if (capacity != nullptr && capacity->gauge_value > 0) {
+          queue_saturation_[a] =
+              std::max(queue_saturation_[a], sample.gauge_value / capacity->gauge_value);
+        }
+      } else if (descriptor.type == MetricType::kGauge && name == kConnectionsOpenMetric) {
+        const MetricSample* connections_max =
+            snapshot.Find(kConnectionsMaxMetric, application, descriptor.path, descriptor.labels);
+        if (connections_max != nullptr && connections_max->gauge_value > 0) {
+          connection_saturation_[a] = std::max(
+              connection_saturation_[a], sample.gauge_value / connections_max->gauge_value);
+        }
+      }
+    }
+  }
+}
+
+void SloEngine::EvaluateApplicationAlerts(uint64_t now_ms, uint64_t realtime_ns) {
+  const Ring& ring = application_ring_.front();
+  const CommonAlertThresholds& common = config_.common;
+  const uint64_t for_ms = common.for_minutes * 60'000ull;
+  const uint64_t* newest = ring.At(ring.count() - 1);
+  auto oldest_at = [&](uint64_t window_ms) {
+    return ring.At(ring.AtOrBefore(now_ms >= window_ms ? now_ms - window_ms : 0));
+  };
+  const uint64_t* rate_oldest = oldest_at(kCommonAlertWindowMinutes * 60'000);
+  const uint64_t* restart_oldest = oldest_at(common.restarts_window_minutes * 60'000ull);
+  size_t next = application_alerts_first_;
+  for (size_t a = 0; a < config_.applications.size(); ++a) {
+    const size_t at = a * application_stride_;
+    auto delta = [&](size_t i) { return Delta(newest[at + i], rate_oldest[at + i]); };
+    auto p99 = [&](size_t first) {
+      return Quantile(latency_bounds_ns_, [&](size_t i) { return delta(first + i); }, 0.99);
+    };
+    const uint64_t requests = delta(0);
+    const double error_ratio = Ratio(delta(1), requests);
+    const std::optional<double> latency_p99 = p99(3);
+    const std::optional<double> fsync_p99 = p99(3 + latency_bounds_);
+    const double restarts =
+        static_cast<double>(Delta(newest[at + 2], restart_oldest[at + 2]));
+    struct Condition {
+      bool holds;
+      double value;
+      uint64_t for_ms;
+    };
+    const Condition conditions[] = {
+        {requests > 0 && error_ratio > common.error_ratio_max, error_ratio, for_ms},
+        {latency_p99.has_value() &&
+             *latency_p99 > static_cast<double>(common.latency_p99_ms_max) / 1000.0,
+         latency_p99.value_or(0), for_ms},
+        {queue_saturation_[a] > common.queue_saturation_ratio_max, queue_saturation_[a], for_ms},
+        {fsync_p99.has_value() &&
+             *fsync_p99 > static_cast<double>(common.journal_fsync_p99_ms_max) / 1000.0,
+         fsync_p99.value_or(0), for_ms},
+        {connection_saturation_[a] > common.connections_saturation_ratio_max,
+         connection_saturation_[a], for_ms},
+        {restarts > 0, restarts, 0},
+    };
+    for (const Condition& condition : conditions) {
+      AlertState& state = alerts_[next];
+      uint64_t& since_ms = condition_since_ms_[next - application_alerts_first_];
+      ++next;
+      state.value = condition.value;
+      if (!condition.holds) {
+        since_ms = 0;
+        state.firing = false;
+        state.firing_since_realtime_ns = 0;
+        continue;
+      }
+      if (since_ms == 0) since_ms = now_ms;  // Pending from now (monotonic ms > 0).
+      const bool firing = now_ms - since_ms >= condition.for_ms;
+      if (firing && !state.firing) state.firing_since_realtime_ns = realtime_ns;
+      state.firing = firing;
+    }
+  }
 }
 
 SloEngine::~SloEngine() = default;
@@ -284,6 +444,9 @@ base::Status SloEngine::AddSnapshot(const MetricsSnapshot& snapshot) {
   latency_count_ = std::min(latency_count_ + 1, kLatencyHistorySlots);
 
   EvaluateAlerts(snapshot.realtime_ns);
+  ExtractApplications(snapshot);
+  application_ring_.front().Push(time_ms, application_scratch_);
+  EvaluateApplicationAlerts(time_ms, snapshot.realtime_ns);
   return base::Status::Ok();
 }
 
@@ -320,30 +483,11 @@ LatencyPercentiles SloEngine::Percentiles(size_t latency_entity, uint64_t window
   };
   const uint64_t* newest = buckets(newest_slot);
   const uint64_t* oldest = oldest_slot == newest_slot ? nullptr : buckets(oldest_slot);
-  auto count_at = [&](size_t i) { return Delta(newest[i], oldest ? oldest[i] : 0); };
   // With a single sample the window is everything since start.
-  const uint64_t total = count_at(latency_bounds_ - 1);
-  if (total == 0) return result;
-  auto quantile = [&](double q) {
-    const double rank = q * static_cast<double>(total);
-    double lower_seconds = 0;
-    uint64_t lower_count = 0;
-    for (size_t i = 0; i + 1 < latency_bounds_; ++i) {
-      const double upper_seconds = static_cast<double>(latency_bounds_ns_[i]) / 1e9;
-      const uint64_t count = count_at(i);
-      if (static_cast<double>(count) >= rank && count > lower_count) {
-        return lower_seconds + (upper_seconds - lower_seconds) *
-                                   (rank - static_cast<double>(lower_count)) /
-                                   static_cast<double>(count - lower_count);
-      }
-      lower_seconds = upper_seconds;
-      lower_count = count;
-    }
-    return lower_seconds;  // In the +Inf bucket: the highest finite bound.
-  };
-  result.p50_seconds = quantile(0.5);
-  result.p99_seconds = quantile(0.99);
-  result.p999_seconds = quantile(0.999);
+  auto count_at = [&](size_t i) { return Delta(newest[i], oldest ? oldest[i] : 0); };
+  result.p50_seconds = Quantile(latency_bounds_ns_, count_at, 0.5);
+  result.p99_seconds = Quantile(latency_bounds_ns_, count_at, 0.99);
+  result.p999_seconds = Quantile(latency_bounds_ns_, count_at, 0.999);
   return result;
 }
 

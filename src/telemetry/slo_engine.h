@@ -96,11 +96,17 @@ struct PathReport {
   std::vector<ApplicationReport> applications;  // Flow order, drill-down.
 };
 
+// One alert of the Prometheus rules, evaluated here. Burn-rate alerts name
+// a path and an SLO; the common alerts name an application.
 struct AlertState {
   std::string alert_name;  // As in the Prometheus rules.
   std::string severity;
   CriticalPath path = CriticalPath::kNone;
   std::string slo;
+  Application application{};  // Common alerts only.
+  // Common alerts: the measured value compared with the threshold (error
+  // ratio, p99 seconds, saturation ratio, restarts in the window).
+  double value = 0;
   double long_window_burn_rate = 0;
   double short_window_burn_rate = 0;
   bool firing = false;
@@ -130,7 +136,11 @@ class SloEngine {
   // Numbers over the last `window_ms` (latency: the last min(window, 5 min)).
   // nullopt for a path the config does not declare.
   std::optional<PathReport> Report(CriticalPath path, uint64_t window_ms = 300'000) const;
-  // Every burn-rate alert (path x SLO x row), firing or not.
+  // Every alert, firing or not: the burn-rate alerts (path x SLO x row),
+  // then the common alerts of each application (error rate, latency p99,
+  // queue saturation, journal fsync p99, connection saturation, restarts;
+  // see telemetry/rules.h), which fire once their condition held for
+  // common.for_minutes, like a Prometheus `for:`.
   std::vector<AlertState> Alerts() const;
   std::vector<AlertState> FiringAlerts() const;
 
@@ -150,6 +160,8 @@ class SloEngine {
                        size_t entity_offset, size_t latency_entity, uint64_t window_ms) const;
   LatencyPercentiles Percentiles(size_t latency_entity, uint64_t window_ms) const;
   void EvaluateAlerts(uint64_t realtime_ns);
+  void ExtractApplications(const MetricsSnapshot& snapshot);
+  void EvaluateApplicationAlerts(uint64_t now_ms, uint64_t realtime_ns);
 
   CriticalPathConfig config_;
   SloEngineOptions options_;
@@ -169,6 +181,18 @@ class SloEngine {
   std::vector<uint64_t> scratch_;
   std::vector<AlertState> alerts_;
   uint64_t last_monotonic_ns_ = 0;
+
+  // Per application (config.applications order): requests, errors,
+  // restarts, request latency buckets + count, fsync buckets + count.
+  size_t application_stride_ = 0;
+  std::vector<Ring> application_ring_;  // One ring; a vector for the incomplete type.
+  std::vector<uint64_t> application_scratch_;
+  // Per application, from the newest snapshot: the fullest queue's
+  // depth / capacity and open / allowed connections.
+  std::vector<double> queue_saturation_;
+  std::vector<double> connection_saturation_;
+  size_t application_alerts_first_ = 0;  // Index of the first common alert in alerts_.
+  std::vector<uint64_t> condition_since_ms_;  // Per common alert; 0: condition false.
 
   struct ProbeMetrics {
     CriticalPath path;

@@ -2,9 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <string>
 
 #include "io/clock.h"
+#include "telemetry/rules.h"
 #include "telemetry/slo_metrics.h"
 
 namespace tangelo::telemetry {
@@ -71,6 +73,15 @@ class SloEngineTest : public ::testing::Test {
     alerts_ = engine_.Alerts();
     for (const AlertState& state : alerts_) {
       if (state.alert_name == name && state.slo == slo) return state;
+    }
+    ADD_FAILURE() << "no alert " << name;
+    return alerts_.front();
+  }
+
+  const AlertState& AppAlert(std::string_view name, Application application) {
+    alerts_ = engine_.Alerts();
+    for (const AlertState& state : alerts_) {
+      if (state.alert_name == name && state.application == application) return state;
     }
     ADD_FAILURE() << "no alert " << name;
     return alerts_.front();
@@ -235,6 +246,78 @@ TEST_F(SloEngineTest, HistoryIsBounded) {
   ASSERT_TRUE(report.has_value());
   EXPECT_EQ(report->traffic.requests, 3600u);
   EXPECT_DOUBLE_EQ(report->traffic.throughput_per_second, 1.0);
+}
+
+// The common alerts of every application, as the Prometheus rules: a
+// condition must hold for common.for_minutes (5) before it fires.
+TEST_F(SloEngineTest, CommonAlertsFireAfterTheirForDuration) {
+  ApplicationStats api(registry_, Application::kApi, CriticalPath::kAuthorization);
+  ApplicationStats ledger(registry_, Application::kLedger, CriticalPath::kAuthorization);
+  std::atomic<double> queue_depth{90};
+  std::atomic<double> connections_open{95};
+  CallbackGaugeHandle queue =
+      ledger.AddQueue("intake", 100, [&queue_depth] { return queue_depth.load(); });
+  CallbackGaugeHandle connections =
+      api.AddConnections(100, [&connections_open] { return connections_open.load(); });
+  ASSERT_TRUE(engine_.Sample(registry_, &clock_).ok());
+  auto trouble = [&](int ticks) {
+    for (int tick = 0; tick < ticks; ++tick) {
+      for (int i = 0; i < 95; ++i) api.RecordRequest(true, 2 * kMsNs);
+      for (int i = 0; i < 5; ++i) api.RecordRequest(false, 2 * kMsNs);  // 5% > 1%.
+      for (int i = 0; i < 10; ++i) ledger.RecordRequest(true, 400 * kMsNs);  // p99 > 250 ms.
+      ledger.RecordJournalFsync(80 * kMsNs);  // p99 > 50 ms.
+      Tick(0, 0);
+    }
+  };
+  trouble(6);
+  // Conditions hold but not yet for 5 minutes: pending, not firing.
+  EXPECT_FALSE(AppAlert(kHighErrorRateAlert, Application::kApi).firing);
+  EXPECT_NEAR(AppAlert(kHighErrorRateAlert, Application::kApi).value, 0.05, 1e-12);
+  // Pending since the first bad sample (10 s in): 4 min 50 s later, still pending.
+  trouble(24);
+  EXPECT_FALSE(AppAlert(kHighErrorRateAlert, Application::kApi).firing);
+  trouble(1);  // Held for exactly 5 minutes: fires.
+  EXPECT_TRUE(AppAlert(kHighErrorRateAlert, Application::kApi).firing);
+  EXPECT_EQ(AppAlert(kHighErrorRateAlert, Application::kApi).firing_since_realtime_ns,
+            clock_.RealtimeNs());
+  EXPECT_EQ(AppAlert(kHighErrorRateAlert, Application::kApi).severity, "page");
+  EXPECT_FALSE(AppAlert(kHighErrorRateAlert, Application::kLedger).firing);
+  EXPECT_TRUE(AppAlert(kHighLatencyAlert, Application::kLedger).firing);
+  EXPECT_GT(AppAlert(kHighLatencyAlert, Application::kLedger).value, 0.25);
+  EXPECT_FALSE(AppAlert(kHighLatencyAlert, Application::kApi).firing);
+  EXPECT_TRUE(AppAlert(kFsyncSlowAlert, Application::kLedger).firing);
+  EXPECT_TRUE(AppAlert(kQueueSaturatedAlert, Application::kLedger).firing);
+  EXPECT_DOUBLE_EQ(AppAlert(kQueueSaturatedAlert, Application::kLedger).value, 0.9);
+  EXPECT_TRUE(AppAlert(kConnectionsSaturatedAlert, Application::kApi).firing);
+  EXPECT_FALSE(AppAlert(kRestartingAlert, Application::kLedger).firing);
+
+  // Relief: the gauges clear at once, the rates once the 5 min window is clean.
+  queue_depth = 10;
+  connections_open = 5;
+  Tick(0, 0);
+  EXPECT_FALSE(AppAlert(kQueueSaturatedAlert, Application::kLedger).firing);
+  EXPECT_FALSE(AppAlert(kConnectionsSaturatedAlert, Application::kApi).firing);
+  EXPECT_TRUE(AppAlert(kHighErrorRateAlert, Application::kApi).firing);
+  for (int i = 0; i < 31; ++i) Tick(0, 0);
+  EXPECT_FALSE(AppAlert(kHighErrorRateAlert, Application::kApi).firing);
+  EXPECT_FALSE(AppAlert(kHighLatencyAlert, Application::kLedger).firing);
+  EXPECT_EQ(AppAlert(kHighErrorRateAlert, Application::kApi).firing_since_realtime_ns, 0u);
+}
+
+TEST_F(SloEngineTest, RestartFiresAtOnceForItsWindow) {
+  ApplicationStats ledger(registry_, Application::kLedger, CriticalPath::kAuthorization);
+  ASSERT_TRUE(engine_.Sample(registry_, &clock_).ok());
+  Tick(0, 0);
+  EXPECT_FALSE(AppAlert(kRestartingAlert, Application::kLedger).firing);
+  ledger.RecordRestart();
+  Tick(0, 0);
+  EXPECT_TRUE(AppAlert(kRestartingAlert, Application::kLedger).firing);
+  EXPECT_EQ(AppAlert(kRestartingAlert, Application::kLedger).severity, "ticket");
+  for (int i = 0; i < 89; ++i) Tick(0, 0);  // 14 min 50 s later: still in the window.
+  EXPECT_TRUE(AppAlert(kRestartingAlert, Application::kLedger).firing);
+  Tick(0, 0);
+  Tick(0, 0);
+  EXPECT_FALSE(AppAlert(kRestartingAlert, Application::kLedger).firing);
 }
 
 TEST(SloEngineDeathTest, IntervalOutOfRangeAsserts) {
