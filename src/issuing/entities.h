@@ -71,26 +71,34 @@ struct Account {
   LedgerAccountId ledger_account_id;
   uint16_t currency_numeric = 0;  // Always the program's currency.
   uint32_t program_slot = kNoSlot;
-  uint32_t controls_slot = kNoSlot;
   SpendCounters counters;  // Aggregate spend of every card of the account.
   uint64_t created_at_ns = 0;
+  // The account's controls live in IssuingState (AccountControls), in a
+  // dense column the authorization path can read without this record.
 };
 
-struct Card {
+// Laid out for the authorization path: the first cache line holds all that
+// the card checks read, the second the spend amounts, the rest the velocity
+// ring and fields only management reads. sizeof is 256 (static_assert in
+// state.cc), four lines per card.
+struct alignas(64) Card {
+  PanToken pan_token;  // The lookup key, compared by the token index.
   CardId id;
   TenantId tenant_id;
-  UserId user_id;
-  AccountId account_id;
-  CardStatus status = CardStatus::kCreated;
-  uint8_t expiry_month = 0;  // 1..12; the card is valid through the end of this month, UTC.
-  uint16_t expiry_year = 0;  // Four digits.
-  std::array<char, 4> last_four{};
-  PanToken pan_token;
   uint32_t user_slot = kNoSlot;
   uint32_t account_slot = kNoSlot;
   uint32_t program_slot = kNoSlot;
   uint32_t controls_slot = kNoSlot;
+  CardStatus status = CardStatus::kCreated;
+  uint8_t expiry_month = 0;  // 1..12; the card is valid through the end of this month, UTC.
+  uint16_t expiry_year = 0;  // Four digits.
+  // The account's currency, copied at creation (it never changes) so the
+  // currency check does not read the account.
+  uint16_t currency_numeric = 0;
+  std::array<char, 4> last_four{};
   SpendCounters counters;
+  UserId user_id;
+  AccountId account_id;
   uint64_t created_at_ns = 0;
   uint64_t status_changed_at_ns = 0;
 };

@@ -137,7 +137,7 @@ std::optional<PanToken> PanToken::FromHex(std::string_view hex) {
 
 uint64_t PanToken::Prefix64() const {
   uint64_t value = 0;
-  for (int i = 7; i >= 0; --i) value = (value << 8) | bytes[static_cast<size_t>(i)];
+  std::memcpy(&value, bytes.data(), sizeof(value));  // Little-endian host (wire.h).
   return value;
 }
 

@@ -24,6 +24,7 @@
 
 #include <array>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <span>
 #include <string>
@@ -61,7 +62,14 @@ struct PanToken {
   static std::optional<PanToken> FromHex(std::string_view hex);
   // The first 8 bytes little-endian: already uniformly distributed.
   uint64_t Prefix64() const;
-  bool operator==(const PanToken&) const = default;
+  // Two 64-bit compares instead of a memcmp call: on the lookup path.
+  bool operator==(const PanToken& other) const {
+    uint64_t mine[2];
+    uint64_t theirs[2];
+    std::memcpy(mine, bytes.data(), sizeof(mine));
+    std::memcpy(theirs, other.bytes.data(), sizeof(theirs));
+    return ((mine[0] ^ theirs[0]) | (mine[1] ^ theirs[1])) == 0;
+  }
 };
 
 struct EncryptedPan {

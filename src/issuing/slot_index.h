@@ -16,6 +16,7 @@
 
 #include "base/assert.h"
 #include "issuing/entities.h"
+#include "issuing/huge_page_allocator.h"
 
 namespace tangelo::issuing {
 
@@ -34,6 +35,22 @@ class SlotIndex {
       const Entry& entry = entries_[position];
       if (entry.slot == kNoSlot) return kNoSlot;
       if (entry.tag == tag && matches(entry.slot)) return entry.slot;
+    }
+  }
+
+  // Starts loading the index line where a lookup of `hash` begins.
+  void Prefetch(uint64_t hash) const { __builtin_prefetch(&entries_[hash & mask_]); }
+
+  // Calls visit(slot) for each slot whose tag matches `hash`, without reading
+  // any record, until an empty entry ends the probe. For prefetching the
+  // records a lookup will read. Cheap when the index line is in cache.
+  template <typename Visit>
+  void ForEachCandidate(uint64_t hash, Visit&& visit) const {
+    const uint32_t tag = static_cast<uint32_t>(hash >> 32);
+    for (uint64_t position = hash & mask_;; position = (position + 1) & mask_) {
+      const Entry& entry = entries_[position];
+      if (entry.slot == kNoSlot) return;
+      if (entry.tag == tag) visit(entry.slot);
     }
   }
 
@@ -58,7 +75,7 @@ class SlotIndex {
 
   uint32_t slots_max_;
   uint32_t size_ = 0;
-  std::vector<Entry> entries_;
+  std::vector<Entry, HugePageAllocator<Entry>> entries_;
   uint64_t mask_;
 };
 

@@ -209,7 +209,7 @@ base::Result<std::unique_ptr<IssuingState>> IssuingState::Deserialize(
     CommandResult result = state->InsertAccount(account, Mode::kRestore);
     if (result != CommandResult::kOk) return RecordError("account", index, result);
     Account& stored = state->accounts_.back();
-    result = restore_controls(&stored.controls_slot);
+    result = restore_controls(&state->account_controls_slots_.back());
     codec::ReadSpendCounters(reader, &stored.counters);
     if (!reader.ok()) return Truncated("account", index);
     if (result != CommandResult::kOk) return RecordError("account", index, result);

@@ -1,5 +1,6 @@
 #include "issuing/state.h"
 
+#include <cstddef>
 #include <string>
 #include <utility>
 
@@ -9,6 +10,9 @@
 
 namespace tangelo::issuing {
 namespace {
+
+static_assert(sizeof(Card) == 256, "a card is four cache lines; see entities.h");
+static_assert(offsetof(Card, counters) == 64, "the spend amounts start the second cache line");
 
 CommandResult FromTransition(TransitionResult transition, CommandResult terminal) {
   switch (transition) {
@@ -83,6 +87,8 @@ IssuingState::IssuingState(const IssuingCapacity& capacity)
   programs_.reserve(capacity.programs_max);
   users_.reserve(capacity.users_max);
   accounts_.reserve(capacity.accounts_max);
+  user_statuses_.reserve(capacity.users_max);
+  account_controls_slots_.reserve(capacity.accounts_max);
   cards_.reserve(capacity.cards_max);
   card_pans_.reserve(capacity.cards_max);
   controls_.reserve(capacity.controls_max);
@@ -190,6 +196,27 @@ const Card* IssuingState::FindCardByPanToken(const PanToken& token) const {
   return slot == kNoSlot ? nullptr : &cards_[slot];
 }
 
+void IssuingState::PrefetchCardCandidates(const PanToken& token) const {
+  token_index_.ForEachCandidate(TokenHash(token), [this](uint32_t slot) {
+    const char* card = reinterpret_cast<const char*>(&cards_[slot]);
+    __builtin_prefetch(card);       // Identity, status, slots.
+    __builtin_prefetch(card + 64);  // Spend amounts.
+  });
+}
+
+void IssuingState::PrefetchCardDependents(const Card& card) const {
+  __builtin_prefetch(&user_statuses_[card.user_slot]);
+  __builtin_prefetch(&account_controls_slots_[card.account_slot]);
+  __builtin_prefetch(&accounts_[card.account_slot].counters);  // Counted on approval.
+  if (card.controls_slot != kNoSlot) __builtin_prefetch(&controls_[card.controls_slot]);
+}
+
+uint32_t IssuingState::SlotOf(const Account& account) const {
+  TG_ASSERT_MSG(&account >= accounts_.data() && &account < accounts_.data() + accounts_.size(),
+                "the account is not a record of this state");
+  return static_cast<uint32_t>(&account - accounts_.data());
+}
+
 uint32_t IssuingState::SlotOf(const Card& card) const {
   TG_ASSERT_MSG(&card >= cards_.data() && &card < cards_.data() + cards_.size(),
                 "the card is not a record of this state");
@@ -216,12 +243,12 @@ DeclineReason IssuingState::CheckCard(const Card& card, const AuthorizationConte
        context.expiry_year % 100 != card.expiry_year % 100)) {
     return DeclineReason::kCardExpiryMismatch;
   }
-  switch (UserOf(card).status) {
+  switch (user_statuses_[card.user_slot]) {
     case UserStatus::kActive: break;
     case UserStatus::kBlocked: return DeclineReason::kUserBlocked;
     case UserStatus::kDisabled: return DeclineReason::kUserDisabled;
   }
-  if (context.currency_numeric != AccountOf(card).currency_numeric) {
+  if (context.currency_numeric != card.currency_numeric) {
     return DeclineReason::kCurrencyNotSupported;
   }
   return DeclineReason::kNone;
@@ -229,12 +256,14 @@ DeclineReason IssuingState::CheckCard(const Card& card, const AuthorizationConte
 
 DeclineReason IssuingState::EvaluateCardControls(const Card& card,
                                                  const AuthorizationContext& context) const {
-  const Account& account = AccountOf(card);
   const Program& program = ProgramOf(card);
+  // The account record is read only when the account has controls.
+  const uint32_t account_controls_slot = account_controls_slots_[card.account_slot];
   const ControlScope scopes[] = {
       {ControlsAt(card.controls_slot), &card.counters},
       {ControlsAt(program.card_default_controls_slot), &card.counters},
-      {ControlsAt(account.controls_slot), &account.counters},
+      {ControlsAt(account_controls_slot),
+       account_controls_slot == kNoSlot ? nullptr : &accounts_[card.account_slot].counters},
       {ControlsAt(program.controls_slot), &program.counters},
   };
   return EvaluateControls(context, scopes);
@@ -320,6 +349,7 @@ CommandResult IssuingState::InsertUser(const User& user) {
   if (users_.size() >= capacity_.users_max) return CommandResult::kCapacityExhausted;
   const uint32_t slot = static_cast<uint32_t>(users_.size());
   users_.push_back(user);
+  user_statuses_.push_back(user.status);
   user_index_.Insert(ScopedHash(user.tenant_id, user.id.value()), slot);
   return CommandResult::kOk;
 }
@@ -353,9 +383,8 @@ CommandResult IssuingState::InsertAccount(const Account& account, Mode mode) {
   if (accounts_.size() >= capacity_.accounts_max) return CommandResult::kCapacityExhausted;
   const uint32_t slot = static_cast<uint32_t>(accounts_.size());
   accounts_.push_back(account);
-  Account& stored = accounts_.back();
-  stored.program_slot = program_slot;
-  stored.controls_slot = kNoSlot;
+  accounts_.back().program_slot = program_slot;
+  account_controls_slots_.push_back(kNoSlot);
   account_index_.Insert(ScopedHash(account.tenant_id, account.id.value()), slot);
   ledger_index_.Insert(LedgerHash(account.ledger_account_id), slot);
   return CommandResult::kOk;
@@ -402,6 +431,7 @@ CommandResult IssuingState::InsertCard(const Card& card, const EncryptedPan& enc
   stored.user_slot = user_slot;
   stored.account_slot = account_slot;
   stored.program_slot = accounts_[account_slot].program_slot;
+  stored.currency_numeric = accounts_[account_slot].currency_numeric;
   stored.controls_slot = kNoSlot;
   card_pans_.push_back(encrypted);
   card_index_.Insert(ScopedHash(card.tenant_id, card.id.value()), slot);
@@ -506,6 +536,7 @@ CommandResult IssuingState::ApplyCommand(const SetUserStatus& command, uint64_t 
       FromTransition(CheckUserTransition(user.status, command.status), CommandResult::kUserDisabled);
   if (result != CommandResult::kOk) return result;
   user.status = command.status;
+  user_statuses_[slot] = command.status;
   user.status_changed_at_ns = timestamp_ns;
   return CommandResult::kOk;
 }
@@ -569,7 +600,7 @@ CommandResult IssuingState::ApplyCommand(const SetControls& command, uint64_t) {
     case ControlLevel::kAccount: {
       const uint32_t slot = FindAccountSlot(command.tenant_id, AccountId(command.target_id));
       if (slot == kNoSlot) return CommandResult::kAccountNotFound;
-      controls_slot = &accounts_[slot].controls_slot;
+      controls_slot = &account_controls_slots_[slot];
       break;
     }
     case ControlLevel::kCard: {
@@ -630,9 +661,12 @@ void IssuingState::CheckInvariants() const {
     check_controls(program.controls_slot);
     check_controls(program.card_default_controls_slot);
   }
+  TG_ASSERT(user_statuses_.size() == users_.size());
   for (size_t slot = 0; slot < users_.size(); ++slot) {
     TG_ASSERT(FindUserSlot(users_[slot].tenant_id, users_[slot].id) == slot);
+    TG_ASSERT(user_statuses_[slot] == users_[slot].status);
   }
+  TG_ASSERT(account_controls_slots_.size() == accounts_.size());
   for (size_t slot = 0; slot < accounts_.size(); ++slot) {
     const Account& account = accounts_[slot];
     TG_ASSERT(FindAccountSlot(account.tenant_id, account.id) == slot);
@@ -643,7 +677,7 @@ void IssuingState::CheckInvariants() const {
     if (account.owner_user_id.valid()) {
       TG_ASSERT(FindUserSlot(account.tenant_id, account.owner_user_id) != kNoSlot);
     }
-    check_controls(account.controls_slot);
+    check_controls(account_controls_slots_[slot]);
   }
   for (size_t slot = 0; slot < cards_.size(); ++slot) {
     const Card& card = cards_[slot];
@@ -654,6 +688,7 @@ void IssuingState::CheckInvariants() const {
     TG_ASSERT(user.id == card.user_id && user.tenant_id == card.tenant_id);
     TG_ASSERT(account.id == card.account_id && account.tenant_id == card.tenant_id);
     TG_ASSERT(card.program_slot == account.program_slot);
+    TG_ASSERT(card.currency_numeric == account.currency_numeric);
     TG_ASSERT(IsWellFormedEncryptedPan(card_pans_[slot]));
     check_controls(card.controls_slot);
   }
