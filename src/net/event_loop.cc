@@ -57,8 +57,7 @@ Result<std::unique_ptr<EventLoop>> EventLoop::Create(const EventLoopOptions& opt
   return std::unique_ptr<EventLoop>(new EventLoop(options, clock, epoll_fd, wake_fd));
 }
 
-EventLoop::EventLoop(const EventLoopOptions& options, io::Clock* clock, int epoll_fd,
-                     int wake_fd)
+EventLoop::EventLoop(const EventLoopOptions& options, io::Clock* clock, int epoll_fd, int wake_fd)
     : clock_(clock),
       epoll_fd_(epoll_fd),
       wake_fd_(wake_fd),

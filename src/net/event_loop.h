@@ -134,7 +134,9 @@ class EventLoop {
   // Arms a timer on the loop's clock (monotonic). Returns an invalid id, and
   // counts timers_rejected, when timers_max timers are armed.
   TimerId RunAt(uint64_t deadline_ns, Task task);
-  TimerId RunAfter(uint64_t delay_ns, Task task) { return RunAt(NowNs() + delay_ns, std::move(task)); }
+  TimerId RunAfter(uint64_t delay_ns, Task task) {
+    return RunAt(NowNs() + delay_ns, std::move(task));
+  }
   // False when the timer already fired or was cancelled.
   bool CancelTimer(TimerId id) { return timers_.Cancel(id); }
 

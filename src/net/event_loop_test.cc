@@ -1,7 +1,7 @@
 #include "net/event_loop.h"
 
-#include <sys/eventfd.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -215,7 +215,8 @@ TEST_F(EventLoopTest, TimersFireAfterTheirDelayAndCanBeCancelled) {
   uint64_t armed_at = 0;
   RunOnLoop([&] {
     armed_at = loop().clock().MonotonicNs();
-    const TimerId cancelled = loop().RunAfter(10'000'000, [&cancelled_ran] { cancelled_ran = true; });
+    const TimerId cancelled =
+        loop().RunAfter(10'000'000, [&cancelled_ran] { cancelled_ran = true; });
     loop().RunAfter(30'000'000, [this, fired_pointer] {
       fired_pointer->set_value(loop().clock().MonotonicNs());
     });

@@ -63,8 +63,8 @@ class FrameSession final : public Session {
       const uint32_t sequence = next_sequence_++;
       SetInFlight(sequence, true);
       connection.BeginRequest();
-      server_->handler_(Frame{connection.id(), sequence,
-                              input.substr(offset + kLengthPrefixBytes, length)});
+      server_->handler_(
+          Frame{connection.id(), sequence, input.substr(offset + kLengthPrefixBytes, length)});
       offset += kLengthPrefixBytes + length;
       if (connection.closing()) break;
     }

@@ -44,9 +44,9 @@ struct FrameServerOptions {
 };
 
 struct FrameServerStats {
-  uint64_t frames_oversized = 0;    // Length over frame_bytes_max: connection closed.
-  uint64_t replies_oversized = 0;   // Reply over kFrameBytesMax: connection closed.
-  uint64_t stray_completions = 0;   // Completion for a frame not in flight.
+  uint64_t frames_oversized = 0;   // Length over frame_bytes_max: connection closed.
+  uint64_t replies_oversized = 0;  // Reply over kFrameBytesMax: connection closed.
+  uint64_t stray_completions = 0;  // Completion for a frame not in flight.
   TcpServerStats tcp;
 };
 

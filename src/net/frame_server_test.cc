@@ -30,8 +30,8 @@ std::string FrameOf(std::string_view payload) {
 std::vector<std::string> Unframe(std::string_view wire) {
   std::vector<std::string> payloads;
   while (wire.size() >= 2) {
-    const size_t length = (size_t{static_cast<unsigned char>(wire[0])} << 8) |
-                          static_cast<unsigned char>(wire[1]);
+    const size_t length =
+        (size_t{static_cast<unsigned char>(wire[0])} << 8) | static_cast<unsigned char>(wire[1]);
     if (wire.size() < 2 + length) break;
     payloads.emplace_back(wire.substr(2, length));
     wire.remove_prefix(2 + length);
@@ -163,7 +163,8 @@ TEST(FrameServerTest, HeartbeatsAreSkippedAndFinishFreesTheSlot) {
   FrameServer server(options, [&held](const Frame& frame) { held.Add(frame); });
   ASSERT_TRUE(server.Start().ok());
   TestSocket socket(server.port());
-  ASSERT_TRUE(socket.Send(std::string("\0\0", 2) + FrameOf("x") + std::string("\0\0", 2) + FrameOf("y")));
+  ASSERT_TRUE(
+      socket.Send(std::string("\0\0", 2) + FrameOf("x") + std::string("\0\0", 2) + FrameOf("y")));
   ASSERT_TRUE(WaitFor([&] { return held.size() == 1; }));
   // One in flight at most: "y" waits until "x" is finished, even without a reply.
   std::this_thread::sleep_for(std::chrono::milliseconds(30));
@@ -422,9 +423,11 @@ TEST(TcpServerTest, SpreadsConnectionsOverLoopsRoundRobin) {
   ASSERT_TRUE(server.Start().ok());
   std::vector<TestSocket> sockets;
   for (int i = 0; i < 6; ++i) sockets.emplace_back(server.port());
-  for (int i = 0; i < 6; ++i) ASSERT_TRUE(sockets[static_cast<size_t>(i)].Send(FrameOf(std::to_string(i))));
+  for (int i = 0; i < 6; ++i)
+    ASSERT_TRUE(sockets[static_cast<size_t>(i)].Send(FrameOf(std::to_string(i))));
   for (int i = 0; i < 6; ++i) {
-    EXPECT_EQ(ReadFrames(sockets[static_cast<size_t>(i)], 1), std::vector<std::string>{std::to_string(i)});
+    EXPECT_EQ(ReadFrames(sockets[static_cast<size_t>(i)], 1),
+              std::vector<std::string>{std::to_string(i)});
   }
   std::lock_guard<std::mutex> lock(mutex);
   EXPECT_EQ(loops_seen, (std::set<uint32_t>{0, 1, 2}));

@@ -23,7 +23,7 @@ constexpr uint32_t kConnectionEvents = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET
 constexpr size_t kReadChunkBytes = 16 * 1024;
 
 struct ParsedUrl {
-  std::string host;         // Without brackets.
+  std::string host;  // Without brackets.
   uint16_t port = 80;
   std::string host_header;  // As the Host header carries it.
   std::string target;       // Origin-form: "/path?query".
@@ -129,16 +129,26 @@ HttpClientResponse Failure(HttpClientResultCode code, std::string error) {
 
 std::string_view HttpClientResultCodeName(HttpClientResultCode code) {
   switch (code) {
-    case HttpClientResultCode::kOk: return "OK";
-    case HttpClientResultCode::kTimeout: return "TIMEOUT";
-    case HttpClientResultCode::kConnectionRefused: return "CONNECTION_REFUSED";
-    case HttpClientResultCode::kConnectionReset: return "CONNECTION_RESET";
-    case HttpClientResultCode::kMalformedResponse: return "MALFORMED_RESPONSE";
-    case HttpClientResultCode::kBodyTooLarge: return "BODY_TOO_LARGE";
-    case HttpClientResultCode::kInvalidRequest: return "INVALID_REQUEST";
-    case HttpClientResultCode::kOverloaded: return "OVERLOADED";
-    case HttpClientResultCode::kShutdown: return "SHUTDOWN";
-    case HttpClientResultCode::kNetworkError: return "NETWORK_ERROR";
+    case HttpClientResultCode::kOk:
+      return "OK";
+    case HttpClientResultCode::kTimeout:
+      return "TIMEOUT";
+    case HttpClientResultCode::kConnectionRefused:
+      return "CONNECTION_REFUSED";
+    case HttpClientResultCode::kConnectionReset:
+      return "CONNECTION_RESET";
+    case HttpClientResultCode::kMalformedResponse:
+      return "MALFORMED_RESPONSE";
+    case HttpClientResultCode::kBodyTooLarge:
+      return "BODY_TOO_LARGE";
+    case HttpClientResultCode::kInvalidRequest:
+      return "INVALID_REQUEST";
+    case HttpClientResultCode::kOverloaded:
+      return "OVERLOADED";
+    case HttpClientResultCode::kShutdown:
+      return "SHUTDOWN";
+    case HttpClientResultCode::kNetworkError:
+      return "NETWORK_ERROR";
   }
   return "UNKNOWN";
 }
@@ -213,7 +223,7 @@ class HttpClient::Impl final : public EndOfIterationHandler {
     bool received_any = false;  // Bytes of the current response arrived.
     bool head_done = false;
     bool keep_alive = true;
-    bool hangup_seen = false;   // The server shut its side: do not reuse.
+    bool hangup_seen = false;  // The server shut its side: do not reuse.
     BodyMode mode = BodyMode::kNone;
     uint64_t body_length = 0;
     std::string input;
@@ -222,13 +232,15 @@ class HttpClient::Impl final : public EndOfIterationHandler {
     HttpClientResponse response;
     TimerId idle_timer;
 
-    void OnFdEvents(uint32_t epoll_events) override { impl->OnConnectionEvents(*this, epoll_events); }
+    void OnFdEvents(uint32_t epoll_events) override {
+      impl->OnConnectionEvents(*this, epoll_events);
+    }
   };
 
   struct Pool {
     SocketAddress address;
     std::vector<std::unique_ptr<Connection>> connections;  // Open ones.
-    std::vector<Connection*> idle;  // Most recently used last.
+    std::vector<Connection*> idle;                         // Most recently used last.
     Pending* waiting_head = nullptr;
     Pending* waiting_tail = nullptr;
     bool needs_pump = false;
@@ -510,8 +522,9 @@ void HttpClient::Impl::WriteRequest(Connection& connection) {
       return;
     }
     const int error = errno;
-    FailConnection(connection, error == ECONNREFUSED ? HttpClientResultCode::kConnectionRefused
-                                                     : HttpClientResultCode::kConnectionReset,
+    FailConnection(connection,
+                   error == ECONNREFUSED ? HttpClientResultCode::kConnectionRefused
+                                         : HttpClientResultCode::kConnectionReset,
                    std::string("send: ") + std::strerror(error));
     return;
   }
@@ -584,8 +597,8 @@ bool HttpClient::Impl::ProcessHead(Connection& connection) {
   HttpResponseHead& head = *connection.head;
   for (;;) {
     std::string_view error;
-    const HttpParseStatus status = ParseHttpResponseHead(
-        connection.input, options_.response_header_bytes_max, &head, &error);
+    const HttpParseStatus status =
+        ParseHttpResponseHead(connection.input, options_.response_header_bytes_max, &head, &error);
     if (status == HttpParseStatus::kIncomplete) return true;
     if (status == HttpParseStatus::kError) {
       FailConnection(connection, HttpClientResultCode::kMalformedResponse, std::string(error));
@@ -663,8 +676,9 @@ bool HttpClient::Impl::ProcessInput(Connection& connection) {
       if (status == HttpParseStatus::kIncomplete) return true;
       if (status == HttpParseStatus::kError) {
         FailConnection(connection,
-                       connection.chunked->body_too_large() ? HttpClientResultCode::kBodyTooLarge
-                                                            : HttpClientResultCode::kMalformedResponse,
+                       connection.chunked->body_too_large()
+                           ? HttpClientResultCode::kBodyTooLarge
+                           : HttpClientResultCode::kMalformedResponse,
                        std::string(error));
         return false;
       }
@@ -783,9 +797,9 @@ void HttpClient::Impl::OnTimeout(Pending* pending) {
     RetireConnection(*pending->connection);
   }
   SchedulePump(pool);
-  Complete(pending, Failure(HttpClientResultCode::kTimeout,
-                            "no complete response within " +
-                                std::to_string(pending->deadline_ms) + " ms"));
+  Complete(pending,
+           Failure(HttpClientResultCode::kTimeout,
+                   "no complete response within " + std::to_string(pending->deadline_ms) + " ms"));
 }
 
 void HttpClient::Impl::Complete(Pending* pending, HttpClientResponse&& response) {
@@ -796,16 +810,34 @@ void HttpClient::Impl::Complete(Pending* pending, HttpClientResponse&& response)
     pending->connection = nullptr;
   }
   switch (response.code) {
-    case HttpClientResultCode::kOk: ok_.Add(); break;
-    case HttpClientResultCode::kTimeout: timeouts_.Add(); break;
-    case HttpClientResultCode::kConnectionRefused: refused_.Add(); break;
-    case HttpClientResultCode::kConnectionReset: resets_.Add(); break;
-    case HttpClientResultCode::kMalformedResponse: malformed_.Add(); break;
-    case HttpClientResultCode::kBodyTooLarge: too_large_.Add(); break;
-    case HttpClientResultCode::kInvalidRequest: invalid_.Add(); break;
-    case HttpClientResultCode::kOverloaded: break;  // Counted where refused.
-    case HttpClientResultCode::kShutdown: break;
-    case HttpClientResultCode::kNetworkError: network_errors_.Add(); break;
+    case HttpClientResultCode::kOk:
+      ok_.Add();
+      break;
+    case HttpClientResultCode::kTimeout:
+      timeouts_.Add();
+      break;
+    case HttpClientResultCode::kConnectionRefused:
+      refused_.Add();
+      break;
+    case HttpClientResultCode::kConnectionReset:
+      resets_.Add();
+      break;
+    case HttpClientResultCode::kMalformedResponse:
+      malformed_.Add();
+      break;
+    case HttpClientResultCode::kBodyTooLarge:
+      too_large_.Add();
+      break;
+    case HttpClientResultCode::kInvalidRequest:
+      invalid_.Add();
+      break;
+    case HttpClientResultCode::kOverloaded:
+      break;  // Counted where refused.
+    case HttpClientResultCode::kShutdown:
+      break;
+    case HttpClientResultCode::kNetworkError:
+      network_errors_.Add();
+      break;
   }
   --in_flight_;
   HttpClientCallback callback = std::move(pending->callback);

@@ -45,16 +45,16 @@ namespace tangelo::net {
 
 // How a request ended. Stable numbers: they are logged and counted.
 enum class HttpClientResultCode : uint8_t {
-  kOk = 0,                  // A complete response (any status; 5xx is still kOk).
-  kTimeout = 1,             // The deadline passed first.
-  kConnectionRefused = 2,   // Nothing listens at host:port.
-  kConnectionReset = 3,     // Reset or closed before the response was complete.
-  kMalformedResponse = 4,   // Not parseable as HTTP/1.x.
-  kBodyTooLarge = 5,        // Response body over response_body_bytes_max.
-  kInvalidRequest = 6,      // Bad URL, host not allowed, https, bad header, bad deadline.
-  kOverloaded = 7,          // requests_in_flight_max reached, or the loop's queue full.
-  kShutdown = 8,            // The client shut down first.
-  kNetworkError = 9,        // Another socket error (unreachable, fd limit).
+  kOk = 0,                 // A complete response (any status; 5xx is still kOk).
+  kTimeout = 1,            // The deadline passed first.
+  kConnectionRefused = 2,  // Nothing listens at host:port.
+  kConnectionReset = 3,    // Reset or closed before the response was complete.
+  kMalformedResponse = 4,  // Not parseable as HTTP/1.x.
+  kBodyTooLarge = 5,       // Response body over response_body_bytes_max.
+  kInvalidRequest = 6,     // Bad URL, host not allowed, https, bad header, bad deadline.
+  kOverloaded = 7,         // requests_in_flight_max reached, or the loop's queue full.
+  kShutdown = 8,           // The client shut down first.
+  kNetworkError = 9,       // Another socket error (unreachable, fd limit).
 };
 
 std::string_view HttpClientResultCodeName(HttpClientResultCode code);
@@ -108,7 +108,7 @@ struct HttpClientStats {
   uint64_t invalid = 0;
   uint64_t overloaded = 0;
   uint64_t network_errors = 0;
-  uint64_t retries = 0;             // Stale keep-alive connection, retried once.
+  uint64_t retries = 0;  // Stale keep-alive connection, retried once.
   uint64_t connections_opened = 0;
   uint64_t connections_reused = 0;  // Requests that found an idle connection.
 };

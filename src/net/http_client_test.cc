@@ -302,8 +302,7 @@ TEST_F(HttpClientTest, InvalidRequestsAreRefusedWithoutANetworkCall) {
       "http://10.0.0.1:80/",     // Not loopback, not configured.
       "http://user@127.0.0.1/",  // User information.
       "http://127.0.0.1:0/",     // Bad port.
-      "http://127.0.0.1:99999/",
-      "http:///path",
+      "http://127.0.0.1:99999/", "http:///path",
   };
   for (const std::string& url : urls) {
     const HttpClientResponse response = Call(Get(url));
@@ -379,9 +378,10 @@ TEST_F(HttpClientTest, ShutdownFailsPendingRequestsAndLaterSends) {
   ASSERT_TRUE(server.Start().ok());
   std::promise<HttpClientResponse> pending;
   auto* pending_pointer = &pending;
-  client_->Send(Get(Url(server.port(), "/"), 10000), [pending_pointer](HttpClientResponse&& response) {
-    pending_pointer->set_value(std::move(response));
-  });
+  client_->Send(Get(Url(server.port(), "/"), 10000),
+                [pending_pointer](HttpClientResponse&& response) {
+                  pending_pointer->set_value(std::move(response));
+                });
   ASSERT_TRUE(WaitFor([&] {
     std::lock_guard<std::mutex> lock(mutex);
     return held.size() == 1;

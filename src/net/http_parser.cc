@@ -17,13 +17,7 @@ constexpr uint64_t kContentLengthCeiling = 1'000'000'000'000'000'000ULL;
 
 bool IsTokenChar(char c) {
   if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) return true;
-  switch (c) {
-    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+':
-    case '-': case '.': case '^': case '_': case '`': case '|': case '~':
-      return true;
-    default:
-      return false;
-  }
+  return c != '\0' && std::strchr("!#$%&'*+-.^_`|~", c) != nullptr;
 }
 
 bool IsToken(std::string_view text) {
@@ -186,7 +180,8 @@ HttpParseStatus ParseHttpRequest(std::string_view input, const HttpRequestLimits
   *consumed = 0;
 
   // Request line, bounded on its own so a huge URI gets 414, not 431.
-  const size_t line_search = std::min<size_t>(input.size(), size_t{limits.request_line_bytes_max} + 2);
+  const size_t line_search =
+      std::min<size_t>(input.size(), size_t{limits.request_line_bytes_max} + 2);
   const void* newline = std::memchr(input.data(), '\n', line_search);
   if (newline == nullptr) {
     if (input.size() > limits.request_line_bytes_max + 1) {
@@ -203,7 +198,8 @@ HttpParseStatus ParseHttpRequest(std::string_view input, const HttpRequestLimits
 
   const size_t head_end = FindHeadEnd(input, head_scan_from);
   if (head_end == kNotFound) {
-    if (input.size() >= limits.header_bytes_max) return Fail(error, 431, "request headers too large");
+    if (input.size() >= limits.header_bytes_max)
+      return Fail(error, 431, "request headers too large");
     return HttpParseStatus::kIncomplete;
   }
   const size_t head_bytes = head_end + 4;
@@ -224,14 +220,16 @@ HttpParseStatus ParseHttpRequest(std::string_view input, const HttpRequestLimits
   if (target.empty()) return Fail(error, 400, "empty request target");
   for (const char c : target) {
     const auto byte = static_cast<unsigned char>(c);
-    if (byte <= 0x20 || byte == 0x7f) return Fail(error, 400, "invalid character in request target");
+    if (byte <= 0x20 || byte == 0x7f)
+      return Fail(error, 400, "invalid character in request target");
   }
   if (target.front() != '/' && !(target == "*" && method == "OPTIONS")) {
     return Fail(error, 400, "request target must be an absolute path");
   }
   int version_minor = 1;
   if (const uint16_t status = ParseVersion(version, &version_minor); status != 0) {
-    return Fail(error, status, status == 505 ? "HTTP version not supported" : "malformed HTTP version");
+    return Fail(error, status,
+                status == 505 ? "HTTP version not supported" : "malformed HTTP version");
   }
 
   request->method_ = method;
@@ -255,37 +253,38 @@ HttpParseStatus ParseHttpRequest(std::string_view input, const HttpRequestLimits
   bool expects_continue = false;
   bool unknown_expectation = false;
   bool count_exceeded = false;
-  const std::string_view header_error = ForEachHeaderLine(
-      input, line_end + 2, head_end + 2, limits.header_count_max, &count_exceeded,
-      [&](std::string_view name, std::string_view value) {
-        request->headers_[request->header_count_++] = HttpHeader{name, value};
-        if (EqualsIgnoreCase(name, "content-length")) {
-          uint64_t parsed = 0;
-          if (!ParseContentLength(value, &parsed)) {
-            content_length_invalid = true;
-          } else if (has_content_length && parsed != content_length) {
-            content_length_conflict = true;
-          }
-          has_content_length = true;
-          content_length = parsed;
-        } else if (EqualsIgnoreCase(name, "transfer-encoding")) {
-          has_transfer_encoding = true;
-          transfer_encoding = value;
-        } else if (EqualsIgnoreCase(name, "host")) {
-          ++host_count;
-        } else if (EqualsIgnoreCase(name, "connection")) {
-          ForEachListElement(value, [&](std::string_view token) {
-            if (EqualsIgnoreCase(token, "close")) connection_close = true;
-            if (EqualsIgnoreCase(token, "keep-alive")) connection_keep_alive = true;
-          });
-        } else if (EqualsIgnoreCase(name, "expect")) {
-          if (EqualsIgnoreCase(value, "100-continue")) {
-            expects_continue = true;
-          } else {
-            unknown_expectation = true;
-          }
-        }
-      });
+  const std::string_view header_error =
+      ForEachHeaderLine(input, line_end + 2, head_end + 2, limits.header_count_max, &count_exceeded,
+                        [&](std::string_view name, std::string_view value) {
+                          request->headers_[request->header_count_++] = HttpHeader{name, value};
+                          if (EqualsIgnoreCase(name, "content-length")) {
+                            uint64_t parsed = 0;
+                            if (!ParseContentLength(value, &parsed)) {
+                              content_length_invalid = true;
+                            } else if (has_content_length && parsed != content_length) {
+                              content_length_conflict = true;
+                            }
+                            has_content_length = true;
+                            content_length = parsed;
+                          } else if (EqualsIgnoreCase(name, "transfer-encoding")) {
+                            has_transfer_encoding = true;
+                            transfer_encoding = value;
+                          } else if (EqualsIgnoreCase(name, "host")) {
+                            ++host_count;
+                          } else if (EqualsIgnoreCase(name, "connection")) {
+                            ForEachListElement(value, [&](std::string_view token) {
+                              if (EqualsIgnoreCase(token, "close")) connection_close = true;
+                              if (EqualsIgnoreCase(token, "keep-alive"))
+                                connection_keep_alive = true;
+                            });
+                          } else if (EqualsIgnoreCase(name, "expect")) {
+                            if (EqualsIgnoreCase(value, "100-continue")) {
+                              expects_continue = true;
+                            } else {
+                              unknown_expectation = true;
+                            }
+                          }
+                        });
   if (count_exceeded) return Fail(error, 431, "too many request headers");
   if (!header_error.empty()) return Fail(error, 400, header_error);
 
@@ -304,8 +303,8 @@ HttpParseStatus ParseHttpRequest(std::string_view input, const HttpRequestLimits
   if (unknown_expectation) return Fail(error, 417, "unsupported expectation");
   if (content_length > limits.body_bytes_max) return Fail(error, 413, "request body too large");
 
-  request->keep_alive_ = version_minor == 1 ? !connection_close
-                                            : (connection_keep_alive && !connection_close);
+  request->keep_alive_ =
+      version_minor == 1 ? !connection_close : (connection_keep_alive && !connection_close);
   request->expects_continue_ = expects_continue && version_minor == 1;
   const size_t total = head_bytes + static_cast<size_t>(content_length);
   *consumed = total;
@@ -316,36 +315,66 @@ HttpParseStatus ParseHttpRequest(std::string_view input, const HttpRequestLimits
 
 std::string_view HttpReasonPhrase(uint16_t status) {
   switch (status) {
-    case 100: return "Continue";
-    case 200: return "OK";
-    case 201: return "Created";
-    case 202: return "Accepted";
-    case 204: return "No Content";
-    case 301: return "Moved Permanently";
-    case 302: return "Found";
-    case 304: return "Not Modified";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 409: return "Conflict";
-    case 411: return "Length Required";
-    case 413: return "Content Too Large";
-    case 414: return "URI Too Long";
-    case 415: return "Unsupported Media Type";
-    case 417: return "Expectation Failed";
-    case 422: return "Unprocessable Content";
-    case 429: return "Too Many Requests";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    case 505: return "HTTP Version Not Supported";
-    default: return "Unknown";
+    case 100:
+      return "Continue";
+    case 200:
+      return "OK";
+    case 201:
+      return "Created";
+    case 202:
+      return "Accepted";
+    case 204:
+      return "No Content";
+    case 301:
+      return "Moved Permanently";
+    case 302:
+      return "Found";
+    case 304:
+      return "Not Modified";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 408:
+      return "Request Timeout";
+    case 409:
+      return "Conflict";
+    case 411:
+      return "Length Required";
+    case 413:
+      return "Content Too Large";
+    case 414:
+      return "URI Too Long";
+    case 415:
+      return "Unsupported Media Type";
+    case 417:
+      return "Expectation Failed";
+    case 422:
+      return "Unprocessable Content";
+    case 429:
+      return "Too Many Requests";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 500:
+      return "Internal Server Error";
+    case 501:
+      return "Not Implemented";
+    case 502:
+      return "Bad Gateway";
+    case 503:
+      return "Service Unavailable";
+    case 504:
+      return "Gateway Timeout";
+    case 505:
+      return "HTTP Version Not Supported";
+    default:
+      return "Unknown";
   }
 }
 
@@ -398,10 +427,10 @@ std::string_view FormatHttpDate(int64_t unix_seconds, char (&out)[32]) {
   tm parts{};
   gmtime_r(&seconds, &parts);
   // Fixed English names: strftime's %a and %b follow the locale.
-  const int length = snprintf(out, sizeof(out), "%s, %02d %s %04d %02d:%02d:%02d GMT",
-                              kWeekdays[parts.tm_wday % 7], parts.tm_mday,
-                              kMonths[parts.tm_mon % 12], parts.tm_year + 1900, parts.tm_hour,
-                              parts.tm_min, parts.tm_sec);
+  const int length =
+      snprintf(out, sizeof(out), "%s, %02d %s %04d %02d:%02d:%02d GMT",
+               kWeekdays[parts.tm_wday % 7], parts.tm_mday, kMonths[parts.tm_mon % 12],
+               parts.tm_year + 1900, parts.tm_hour, parts.tm_min, parts.tm_sec);
   return std::string_view(out, static_cast<size_t>(length));
 }
 

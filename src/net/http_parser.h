@@ -87,8 +87,8 @@ class HttpRequest {
   bool is_head() const { return method_ == "HEAD"; }
 
  private:
-  friend HttpParseStatus ParseHttpRequest(std::string_view, const HttpRequestLimits&,
-                                          HttpRequest*, size_t*, HttpParseError*, size_t);
+  friend HttpParseStatus ParseHttpRequest(std::string_view, const HttpRequestLimits&, HttpRequest*,
+                                          size_t*, HttpParseError*, size_t);
 
   std::string_view method_;
   std::string_view target_;
@@ -124,12 +124,12 @@ std::string_view HttpReasonPhrase(uint16_t status);
 struct HttpResponseOptions {
   std::string_view content_type;  // Omitted when empty.
   std::span<const HttpHeader> headers;
-  bool keep_alive = true;         // false: "Connection: close".
+  bool keep_alive = true;  // false: "Connection: close".
   // Also send "Connection: keep-alive" (an HTTP/1.0 peer needs it to reuse
   // the connection).
   bool announce_keep_alive = false;
-  bool head_request = false;      // HEAD: Content-Length of the body, no body.
-  std::string_view date;          // An IMF-fixdate, omitted when empty.
+  bool head_request = false;  // HEAD: Content-Length of the body, no body.
+  std::string_view date;      // An IMF-fixdate, omitted when empty.
 };
 
 // Appends a complete response to *out: status line, Content-Length (except

@@ -12,8 +12,8 @@
 namespace {
 
 bool Within(std::string_view inner, std::string_view outer) {
-  return inner.empty() ||
-         (inner.data() >= outer.data() && inner.data() + inner.size() <= outer.data() + outer.size());
+  return inner.empty() || (inner.data() >= outer.data() &&
+                           inner.data() + inner.size() <= outer.data() + outer.size());
 }
 
 void Check(bool condition) {

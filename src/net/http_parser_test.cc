@@ -20,7 +20,8 @@ Parsed Parse(std::string_view input, HttpRequest* request,
   return parsed;
 }
 
-uint16_t ErrorStatus(std::string_view input, const HttpRequestLimits& limits = HttpRequestLimits{}) {
+uint16_t ErrorStatus(std::string_view input,
+                     const HttpRequestLimits& limits = HttpRequestLimits{}) {
   HttpRequest request;
   const Parsed parsed = Parse(input, &request, limits);
   if (parsed.status != HttpParseStatus::kError) return 0;
@@ -58,13 +59,15 @@ TEST(HttpRequestParserTest, KeepAliveRules) {
   ASSERT_EQ(Parse("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", &request).status,
             HttpParseStatus::kComplete);
   EXPECT_TRUE(request.keep_alive());
-  ASSERT_EQ(Parse("GET / HTTP/1.1\r\nHost: a\r\nConnection: foo, keep-alive\r\n\r\n", &request).status,
-            HttpParseStatus::kComplete);
+  ASSERT_EQ(
+      Parse("GET / HTTP/1.1\r\nHost: a\r\nConnection: foo, keep-alive\r\n\r\n", &request).status,
+      HttpParseStatus::kComplete);
   EXPECT_TRUE(request.keep_alive());
 }
 
 TEST(HttpRequestParserTest, BodyWithContentLengthAndIncompleteBody) {
-  const std::string head = "POST /v1/simulate/authorizations HTTP/1.1\r\nHost: a\r\nContent-Length: 11\r\n\r\n";
+  const std::string head =
+      "POST /v1/simulate/authorizations HTTP/1.1\r\nHost: a\r\nContent-Length: 11\r\n\r\n";
   HttpRequest request;
   Parsed parsed = Parse(head + "hello", &request);
   EXPECT_EQ(parsed.status, HttpParseStatus::kIncomplete);
@@ -97,9 +100,9 @@ TEST(HttpRequestParserTest, ByteByByteCompletesExactlyAtTheEnd) {
     size_t consumed = 0;
     HttpParseError error;
     // Resume scanning from the previous size, as the server does.
-    const HttpParseStatus status = ParseHttpRequest(std::string_view(input).substr(0, size),
-                                                    HttpRequestLimits{}, &request, &consumed,
-                                                    &error, size == 0 ? 0 : size - 1);
+    const HttpParseStatus status =
+        ParseHttpRequest(std::string_view(input).substr(0, size), HttpRequestLimits{}, &request,
+                         &consumed, &error, size == 0 ? 0 : size - 1);
     ASSERT_EQ(status, HttpParseStatus::kIncomplete) << size;
   }
   const Parsed parsed = Parse(input, &request);
@@ -118,16 +121,20 @@ TEST(HttpRequestParserTest, LimitsGiveTheirStatus) {
   EXPECT_EQ(ErrorStatus("GET /" + std::string(100, 'a') + " HTTP/1.1\r\n\r\n", limits), 414);
   // Headers too large, complete or not.
   EXPECT_EQ(ErrorStatus("GET / HTTP/1.1\r\nHost: a\r\nX: " + std::string(300, 'b'), limits), 431);
-  EXPECT_EQ(ErrorStatus("GET / HTTP/1.1\r\nHost: a\r\nX: " + std::string(300, 'b') + "\r\n\r\n", limits),
-            431);
+  EXPECT_EQ(
+      ErrorStatus("GET / HTTP/1.1\r\nHost: a\r\nX: " + std::string(300, 'b') + "\r\n\r\n", limits),
+      431);
   // Too many headers.
-  EXPECT_EQ(ErrorStatus("GET / HTTP/1.1\r\nHost: a\r\nA: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\n\r\n", limits), 431);
+  EXPECT_EQ(
+      ErrorStatus("GET / HTTP/1.1\r\nHost: a\r\nA: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\n\r\n", limits),
+      431);
   EXPECT_EQ(ErrorStatus("GET / HTTP/1.1\r\nHost: a\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n", limits), 0);
   // Body too large: answered from the head alone.
   EXPECT_EQ(ErrorStatus("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 11\r\n\r\n", limits), 413);
-  EXPECT_EQ(ErrorStatus("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 99999999999999999999999\r\n\r\n",
-                        limits),
-            413);
+  EXPECT_EQ(
+      ErrorStatus("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 99999999999999999999999\r\n\r\n",
+                  limits),
+      413);
 }
 
 TEST(HttpRequestParserTest, TransferEncodingIsRefused) {
@@ -146,19 +153,23 @@ TEST(HttpRequestParserTest, MalformedRequestsGet400Or505) {
   EXPECT_EQ(ErrorStatus("GET  / HTTP/1.1\r\nHost: a\r\n\r\n"), 400);
   EXPECT_EQ(ErrorStatus("G(T / HTTP/1.1\r\nHost: a\r\n\r\n"), 400);
   EXPECT_EQ(ErrorStatus("GET http://x/ HTTP/1.1\r\nHost: a\r\n\r\n"), 400);
-  EXPECT_EQ(ErrorStatus("GET / HTTP/1.1\nHost: a\n\n"), 400);                  // Bare LF.
+  EXPECT_EQ(ErrorStatus("GET / HTTP/1.1\nHost: a\n\n"), 400);                   // Bare LF.
   EXPECT_EQ(ErrorStatus("GET / HTTP/1.1\r\nHost: a\r\n folded\r\n\r\n"), 400);  // Obs-fold.
-  EXPECT_EQ(ErrorStatus("GET / HTTP/1.1\r\nHost : a\r\n\r\n"), 400);           // Space before colon.
+  EXPECT_EQ(ErrorStatus("GET / HTTP/1.1\r\nHost : a\r\n\r\n"), 400);  // Space before colon.
   EXPECT_EQ(ErrorStatus("GET / HTTP/1.1\r\nNoColon\r\n\r\n"), 400);
-  EXPECT_EQ(ErrorStatus("GET / HTTP/1.1\r\nHost: a\r\nX: a\x01" "b\r\n\r\n"), 400);
+  EXPECT_EQ(ErrorStatus("GET / HTTP/1.1\r\nHost: a\r\nX: a\x01"
+                        "b\r\n\r\n"),
+            400);
   EXPECT_EQ(ErrorStatus("GET / HTTP/1.1\r\nHost: a\r\nX: a\nb\r\n\r\n"), 400);
   EXPECT_EQ(ErrorStatus("GET / HTTP/1.1\r\n\r\n"), 400);                        // No Host.
   EXPECT_EQ(ErrorStatus("GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"), 400);  // Two Hosts.
   EXPECT_EQ(ErrorStatus("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: -1\r\n\r\n"), 400);
-  EXPECT_EQ(ErrorStatus("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n"),
-            400);
-  EXPECT_EQ(ErrorStatus("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\nok"),
-            0);
+  EXPECT_EQ(
+      ErrorStatus("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n"),
+      400);
+  EXPECT_EQ(
+      ErrorStatus("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\nok"),
+      0);
   EXPECT_EQ(ErrorStatus("GET / HTTP/1.1\r\nHost: a\r\nExpect: something\r\n\r\n"), 417);
   EXPECT_EQ(ErrorStatus("OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n"), 0);
   EXPECT_EQ(ErrorStatus("GET * HTTP/1.1\r\nHost: a\r\n\r\n"), 400);
@@ -166,8 +177,8 @@ TEST(HttpRequestParserTest, MalformedRequestsGet400Or505) {
 
 TEST(HttpRequestParserTest, ExpectContinueIsFlagged) {
   HttpRequest request;
-  const Parsed parsed =
-      Parse("POST / HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n", &request);
+  const Parsed parsed = Parse(
+      "POST / HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n", &request);
   EXPECT_EQ(parsed.status, HttpParseStatus::kIncomplete);
   EXPECT_TRUE(request.expects_continue());
 }
@@ -234,8 +245,9 @@ TEST(HttpResponseParserTest, ParsesHeadAndBodyFraming) {
   EXPECT_FALSE(head.connection_close);
   EXPECT_EQ(input.substr(head.head_bytes), "{\"a\":1}");
 
-  ASSERT_EQ(ParseHttpResponseHead("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n",
-                                  1024, &head, &error),
+  ASSERT_EQ(ParseHttpResponseHead(
+                "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n", 1024,
+                &head, &error),
             HttpParseStatus::kComplete);
   EXPECT_TRUE(head.chunked);
   EXPECT_FALSE(head.content_length.has_value());  // Ignored with chunked.
@@ -255,15 +267,16 @@ TEST(HttpResponseParserTest, RejectsMalformedHeads) {
   EXPECT_EQ(ParseHttpResponseHead("garbage\r\n\r\n", 1024, &head, &error), HttpParseStatus::kError);
   EXPECT_EQ(ParseHttpResponseHead("HTTP/1.1 2x0 OK\r\n\r\n", 1024, &head, &error),
             HttpParseStatus::kError);
-  EXPECT_EQ(ParseHttpResponseHead("HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
-                                  1024, &head, &error),
-            HttpParseStatus::kError);
+  EXPECT_EQ(
+      ParseHttpResponseHead("HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
+                            1024, &head, &error),
+      HttpParseStatus::kError);
   EXPECT_EQ(ParseHttpResponseHead("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n", 1024, &head,
                                   &error),
             HttpParseStatus::kError);
-  EXPECT_EQ(ParseHttpResponseHead("HTTP/1.1 200 OK\r\nX: " + std::string(2000, 'a'), 1024, &head,
-                                  &error),
-            HttpParseStatus::kError);
+  EXPECT_EQ(
+      ParseHttpResponseHead("HTTP/1.1 200 OK\r\nX: " + std::string(2000, 'a'), 1024, &head, &error),
+      HttpParseStatus::kError);
   EXPECT_FALSE(error.empty());
 }
 
@@ -301,7 +314,8 @@ TEST(ChunkedDecoderTest, RejectsOversizeAndMalformed) {
   size_t consumed = 0;
   std::string_view error;
   ChunkedDecoder small(4);
-  EXPECT_EQ(small.Feed("5\r\nhello\r\n0\r\n\r\n", &body, &consumed, &error), HttpParseStatus::kError);
+  EXPECT_EQ(small.Feed("5\r\nhello\r\n0\r\n\r\n", &body, &consumed, &error),
+            HttpParseStatus::kError);
   EXPECT_TRUE(small.body_too_large());
   ChunkedDecoder bad_size(1024);
   EXPECT_EQ(bad_size.Feed("zz\r\n", &body, &consumed, &error), HttpParseStatus::kError);

@@ -153,15 +153,32 @@ void HttpSession::Dispatch(Connection& connection) {
 
 void HttpSession::RespondError(Connection& connection, const HttpParseError& error) {
   switch (error.status) {
-    case 400: counters_->rejected_400.Add(); break;
-    case 411: counters_->rejected_411.Add(); break;
-    case 413: counters_->rejected_413.Add(); break;
-    case 414: counters_->rejected_414.Add(); break;
-    case 417: counters_->rejected_417.Add(); break;
-    case 431: counters_->rejected_431.Add(); break;
-    case 501: counters_->rejected_501.Add(); break;
-    case 505: counters_->rejected_505.Add(); break;
-    default: break;
+    case 400:
+      counters_->rejected_400.Add();
+      break;
+    case 411:
+      counters_->rejected_411.Add();
+      break;
+    case 413:
+      counters_->rejected_413.Add();
+      break;
+    case 414:
+      counters_->rejected_414.Add();
+      break;
+    case 417:
+      counters_->rejected_417.Add();
+      break;
+    case 431:
+      counters_->rejected_431.Add();
+      break;
+    case 501:
+      counters_->rejected_501.Add();
+      break;
+    case 505:
+      counters_->rejected_505.Add();
+      break;
+    default:
+      break;
   }
   input_closed_ = true;
   const uint32_t sequence = next_sequence_++;
@@ -280,8 +297,8 @@ HttpServer::~HttpServer() { tcp_.Shutdown(0); }
 
 Status HttpServer::Start() {
   const HttpRequestLimits& limits = options_.limits;
-  if (limits.request_line_bytes_max == 0 || limits.request_line_bytes_max > kHttpRequestLineBytesMax ||
-      limits.header_bytes_max < limits.request_line_bytes_max ||
+  if (limits.request_line_bytes_max == 0 ||
+      limits.request_line_bytes_max > kHttpRequestLineBytesMax || limits.header_bytes_max < 64 ||
       limits.header_bytes_max > kHttpHeaderBytesMax || limits.header_count_max == 0 ||
       limits.header_count_max > kHttpHeaderCountMax || limits.body_bytes_max > kHttpBodyBytesMax) {
     return base::InvalidArgument("HTTP limits out of range (see net/limits.h)");

@@ -91,18 +91,18 @@ struct HttpServerOptions {
 
 // Counters summed over the loops; a relaxed snapshot.
 struct HttpServerStats {
-  uint64_t requests = 0;           // Complete requests handed to the handler.
-  uint64_t rejected_400 = 0;       // Malformed request.
-  uint64_t rejected_411 = 0;       // Chunked request body.
-  uint64_t rejected_413 = 0;       // Body over the limit.
-  uint64_t rejected_414 = 0;       // Request line over the limit.
-  uint64_t rejected_417 = 0;       // Unsupported Expect.
-  uint64_t rejected_431 = 0;       // Headers over the byte or count limit.
-  uint64_t rejected_501 = 0;       // Other transfer coding.
-  uint64_t rejected_505 = 0;       // HTTP version.
-  uint64_t unanswered_500 = 0;     // Responder dropped without responding.
+  uint64_t requests = 0;              // Complete requests handed to the handler.
+  uint64_t rejected_400 = 0;          // Malformed request.
+  uint64_t rejected_411 = 0;          // Chunked request body.
+  uint64_t rejected_413 = 0;          // Body over the limit.
+  uint64_t rejected_414 = 0;          // Request line over the limit.
+  uint64_t rejected_417 = 0;          // Unsupported Expect.
+  uint64_t rejected_431 = 0;          // Headers over the byte or count limit.
+  uint64_t rejected_501 = 0;          // Other transfer coding.
+  uint64_t rejected_505 = 0;          // HTTP version.
+  uint64_t unanswered_500 = 0;        // Responder dropped without responding.
   uint64_t invalid_response_500 = 0;  // Respond() refused a bad header.
-  uint64_t stray_completions = 0;  // A completion for no request in flight.
+  uint64_t stray_completions = 0;     // A completion for no request in flight.
   TcpServerStats tcp;
 };
 
@@ -139,7 +139,7 @@ class HttpServer {
   HttpHandler handler_;
   std::unique_ptr<Protocol> protocol_;
   std::vector<std::unique_ptr<LoopCounters>> counters_;  // One per loop.
-  std::atomic<uint64_t> invalid_responses_{0};  // Respond() may run on any thread.
+  std::atomic<uint64_t> invalid_responses_{0};           // Respond() may run on any thread.
   std::atomic<uint64_t> unanswered_{0};
   TcpServer tcp_;
 };

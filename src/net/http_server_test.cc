@@ -12,8 +12,8 @@
 namespace tangelo::net {
 namespace {
 
-using testing::ReadResponses;
 using testing::RawResponse;
+using testing::ReadResponses;
 using testing::TestSocket;
 using testing::WaitFor;
 
@@ -76,8 +76,9 @@ TEST(HttpServerTest, PostBodyReachesTheHandler) {
   ASSERT_TRUE(server.Start().ok());
   TestSocket socket(server.port());
   const std::string body = "{\"amount\":\"12.34\"}";
-  ASSERT_TRUE(socket.Send("POST /v1/simulate/authorizations HTTP/1.1\r\nHost: t\r\nContent-Length: " +
-                          std::to_string(body.size()) + "\r\n\r\n" + body.substr(0, 5)));
+  ASSERT_TRUE(
+      socket.Send("POST /v1/simulate/authorizations HTTP/1.1\r\nHost: t\r\nContent-Length: " +
+                  std::to_string(body.size()) + "\r\n\r\n" + body.substr(0, 5)));
   std::this_thread::sleep_for(std::chrono::milliseconds(10));
   ASSERT_TRUE(socket.Send(body.substr(5)));
   const std::vector<RawResponse> responses = ReadResponses(socket, 1);
@@ -153,7 +154,8 @@ TEST(HttpServerTest, Http10ClosesUnlessKeepAliveIsAsked) {
   HttpServer server(Options(), Echo);
   ASSERT_TRUE(server.Start().ok());
   TestSocket keep(server.port());
-  ASSERT_TRUE(keep.Send("GET /1 HTTP/1.0\r\nConnection: keep-alive\r\n\r\nGET /2 HTTP/1.0\r\n\r\n"));
+  ASSERT_TRUE(
+      keep.Send("GET /1 HTTP/1.0\r\nConnection: keep-alive\r\n\r\nGET /2 HTTP/1.0\r\n\r\n"));
   const std::vector<RawResponse> responses = ReadResponses(keep, 2);
   ASSERT_EQ(responses.size(), 2u);
   EXPECT_EQ(responses[0].Header("connection"), "keep-alive");
@@ -168,9 +170,8 @@ TEST(HttpServerTest, HeadGetsLengthWithoutBody) {
   ASSERT_TRUE(server.Start().ok());
   TestSocket socket(server.port());
   ASSERT_TRUE(socket.Send("HEAD / HTTP/1.1\r\nHost: t\r\n\r\n" + Get("/")));
-  const std::string wire = socket.ReadUntil([](const std::string& buffer) {
-    return buffer.find("twelve bytes") != std::string::npos;
-  });
+  const std::string wire = socket.ReadUntil(
+      [](const std::string& buffer) { return buffer.find("twelve bytes") != std::string::npos; });
   EXPECT_EQ(wire,
             "HTTP/1.1 200 OK\r\nContent-Length: 12\r\n\r\n"
             "HTTP/1.1 200 OK\r\nContent-Length: 12\r\n\r\ntwelve bytes");
@@ -197,14 +198,16 @@ TEST(HttpServerTest, EveryLimitAndMalformationGetsItsStatusAndCloses) {
       {"GET / HTTP/1.1\r\nHost: t\r\nX-Big: " + std::string(2000, 'b') + "\r\n\r\n", 431},
       {many_headers, 431},
       {"POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 65\r\n\r\n", 413},
-      {"POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n", 411},
+      {"POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+       411},
       {"POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip\r\n\r\n", 501},
       {"GET / HTTP/2.0\r\nHost: t\r\n\r\n", 505},
       {"BLAH\r\n\r\n", 400},
       {"GET / HTTP/1.1\r\n\r\n", 400},
       {"GET / HTTP/1.1\r\nHost: t\r\nBad Header: x\r\n\r\n", 400},
       {"GET / HTTP/1.1\r\nHost: t\r\nExpect: magic\r\n\r\n", 417},
-      {std::string("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 11) + std::string(300, '\x01'), 414},
+      {std::string("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 11) + std::string(300, '\x01'),
+       414},
   };
   for (const LimitCase& limit_case : cases) {
     SCOPED_TRACE(limit_case.request.substr(0, 40));
@@ -303,9 +306,8 @@ TEST(HttpServerTest, ExpectContinueGetsAnInterimResponse) {
   TestSocket socket(server.port());
   ASSERT_TRUE(socket.Send(
       "PUT /upload HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n"));
-  const std::string interim = socket.ReadUntil([](const std::string& buffer) {
-    return buffer.find("\r\n\r\n") != std::string::npos;
-  });
+  const std::string interim = socket.ReadUntil(
+      [](const std::string& buffer) { return buffer.find("\r\n\r\n") != std::string::npos; });
   EXPECT_EQ(interim, "HTTP/1.1 100 Continue\r\n\r\n");
   ASSERT_TRUE(socket.Send("data"));
   const std::vector<RawResponse> responses = ReadResponses(socket, 1);

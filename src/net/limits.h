@@ -14,16 +14,16 @@ namespace tangelo::net {
 inline constexpr uint32_t kLoopThreadsMax = 64;
 inline constexpr uint32_t kPostQueueEntriesDefault = 16384;  // Cross-thread tasks per loop.
 inline constexpr uint32_t kPostQueueEntriesMax = 1u << 20;
-inline constexpr uint32_t kTimersDefault = 65536;            // Pending timers per loop.
+inline constexpr uint32_t kTimersDefault = 65536;  // Pending timers per loop.
 inline constexpr uint32_t kTimersMax = 1u << 20;
-inline constexpr uint32_t kFdRegistrationsDefault = 65536;   // Registered fds per loop.
+inline constexpr uint32_t kFdRegistrationsDefault = 65536;  // Registered fds per loop.
 inline constexpr uint32_t kFdRegistrationsMax = 1u << 20;
-inline constexpr uint32_t kEpollEventsPerWaitMax = 256;      // Events taken per epoll_wait.
-inline constexpr size_t kTaskInlineBytesMax = 64;            // Captures of one posted task.
+inline constexpr uint32_t kEpollEventsPerWaitMax = 256;  // Events taken per epoll_wait.
+inline constexpr size_t kTaskInlineBytesMax = 64;        // Captures of one posted task.
 
 // TCP server.
-inline constexpr uint32_t kConnectionsDefault = 10000;       // Open connections per server.
-inline constexpr uint32_t kConnectionsMax = 1u << 20;        // Hard ceiling of the option.
+inline constexpr uint32_t kConnectionsDefault = 10000;  // Open connections per server.
+inline constexpr uint32_t kConnectionsMax = 1u << 20;   // Hard ceiling of the option.
 inline constexpr uint32_t kReadBufferBytesInitial = 16 * 1024;
 inline constexpr uint32_t kWriteBufferBytesInitial = 16 * 1024;
 inline constexpr uint32_t kWriteBufferBytesDefaultMax = 4 * 1024 * 1024;
@@ -37,15 +37,15 @@ inline constexpr uint32_t kAcceptsPerWakeupMax = 64;
 inline constexpr uint64_t kLingerCloseMs = 1000;
 
 // Length-prefixed framing (ISO 8583 style: 2-byte big-endian length).
-inline constexpr uint32_t kFrameBytesMax = 65535;            // What 2 length bytes can say.
+inline constexpr uint32_t kFrameBytesMax = 65535;  // What 2 length bytes can say.
 inline constexpr uint32_t kFramesInFlightPerConnectionDefault = 4096;
 
 // HTTP/1.1 server.
-inline constexpr uint32_t kHttpRequestLineBytesMax = 8 * 1024;    // Over it: 414.
-inline constexpr uint32_t kHttpHeaderBytesMax = 16 * 1024;        // Request line + headers: 431.
-inline constexpr uint32_t kHttpHeaderCountMax = 64;               // Over it: 431.
-inline constexpr uint32_t kHttpBodyBytesDefaultMax = 1024 * 1024; // Over it: 413.
-inline constexpr uint32_t kHttpBodyBytesMax = 32 * 1024 * 1024;   // Ceiling of the option.
+inline constexpr uint32_t kHttpRequestLineBytesMax = 8 * 1024;     // Over it: 414.
+inline constexpr uint32_t kHttpHeaderBytesMax = 16 * 1024;         // Request line + headers: 431.
+inline constexpr uint32_t kHttpHeaderCountMax = 64;                // Over it: 431.
+inline constexpr uint32_t kHttpBodyBytesDefaultMax = 1024 * 1024;  // Over it: 413.
+inline constexpr uint32_t kHttpBodyBytesMax = 32 * 1024 * 1024;    // Ceiling of the option.
 // Requests in flight per connection (pipelining), which is also the size of
 // the per-connection queue that puts out-of-order completions back in order.
 inline constexpr uint32_t kHttpPipelineDepthDefault = 32;
@@ -54,7 +54,7 @@ inline constexpr uint32_t kHttpPipelineDepthMax = 1024;
 // HTTP/1.1 client.
 inline constexpr uint32_t kHttpClientConnectionsPerHostDefault = 32;
 inline constexpr uint32_t kHttpClientConnectionsPerHostMax = 1024;
-inline constexpr uint32_t kHttpClientHostsMax = 1024;             // Distinct host:port pools.
+inline constexpr uint32_t kHttpClientHostsMax = 1024;  // Distinct host:port pools.
 inline constexpr uint32_t kHttpClientRequestsInFlightDefault = 4096;
 inline constexpr uint32_t kHttpClientRequestsInFlightMax = 1u << 20;
 inline constexpr uint32_t kHttpClientResponseHeaderBytesMax = 16 * 1024;

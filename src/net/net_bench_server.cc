@@ -219,7 +219,8 @@ void LoadConnection(const Flags& flags, std::atomic<uint64_t>* answered, std::at
   while (!stop->load()) {
     pollfd poll_fd{socket.fd(), POLLIN, 0};
     if (poll(&poll_fd, 1, 100) <= 0) continue;
-    const ssize_t received = recv(socket.fd(), buffer.data() + buffered, buffer.size() - buffered, 0);
+    const ssize_t received =
+        recv(socket.fd(), buffer.data() + buffered, buffer.size() - buffered, 0);
     if (received <= 0) return;
     buffered += static_cast<size_t>(received);
     size_t offset = 0;
@@ -263,11 +264,12 @@ int RunFrameLoad(const Flags& flags) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   stop.store(true);
   for (std::thread& thread : connections) thread.join();
-  std::printf("{\"frames\":%llu,\"seconds\":%.2f,\"frames_per_second\":%.0f,"
-              "\"connections\":%u,\"depth\":%u,\"payload_bytes\":%u}\n",
-              static_cast<unsigned long long>(end_count - start_count), elapsed,
-              static_cast<double>(end_count - start_count) / elapsed, flags.connections,
-              flags.depth, flags.payload_bytes);
+  std::printf(
+      "{\"frames\":%llu,\"seconds\":%.2f,\"frames_per_second\":%.0f,"
+      "\"connections\":%u,\"depth\":%u,\"payload_bytes\":%u}\n",
+      static_cast<unsigned long long>(end_count - start_count), elapsed,
+      static_cast<double>(end_count - start_count) / elapsed, flags.connections, flags.depth,
+      flags.payload_bytes);
   return 0;
 }
 

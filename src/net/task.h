@@ -23,8 +23,8 @@ class Task {
   Task() = default;
 
   template <typename F>
-    requires(!std::is_same_v<std::decay_t<F>, Task> && std::is_invocable_r_v<void, std::decay_t<F>&>)
-  Task(F&& function) {  // NOLINT: implicit so lambdas convert at the call site.
+  requires(!std::is_same_v<std::decay_t<F>, Task> && std::is_invocable_r_v<void, std::decay_t<F>&>)
+      Task(F&& function) {  // NOLINT: implicit so lambdas convert at the call site.
     using Stored = std::decay_t<F>;
     static_assert(sizeof(Stored) <= kTaskInlineBytesMax,
                   "task captures exceed kTaskInlineBytesMax: capture a pointer instead");

@@ -234,8 +234,8 @@ void ServerLoop::ReadAndProcess(Connection& connection) {
 void ServerLoop::Flush(Connection& connection) {
   if (connection.output_.empty() || !connection.writable_ || connection.fd_ < 0) return;
   for (;;) {
-    const ssize_t sent = send(connection.fd_, connection.output_.data(),
-                              connection.output_.size(), MSG_NOSIGNAL);
+    const ssize_t sent =
+        send(connection.fd_, connection.output_.data(), connection.output_.size(), MSG_NOSIGNAL);
     if (sent > 0) {
       const size_t bytes = static_cast<size_t>(sent);
       const bool partial = bytes < connection.output_.size();
@@ -491,7 +491,8 @@ Status TcpServer::Start() {
   started_ = true;
   for (std::unique_ptr<ServerLoop>& state : loops_) {
     ServerLoop* raw = state.get();
-    const std::string name = (options_.thread_name + "-" + std::to_string(raw->index)).substr(0, 15);
+    const std::string name =
+        (options_.thread_name + "-" + std::to_string(raw->index)).substr(0, 15);
     raw->thread = std::thread([raw, name] {
       pthread_setname_np(pthread_self(), name.c_str());
       raw->loop->Run();
@@ -569,9 +570,8 @@ void TcpServer::AdoptConnection(ServerLoop& state, int fd) {
     TG_ASSERT(state.connections.size() < options_.connections_max);
     slot = static_cast<uint32_t>(state.connections.size());
     state.connections.push_back(std::unique_ptr<Connection>(
-        new Connection(this, &state, slot, options_.read_buffer_bytes_initial,
-                       state.read_max_bytes, options_.write_buffer_bytes_initial,
-                       options_.write_buffer_bytes_max)));
+        new Connection(this, &state, slot, options_.read_buffer_bytes_initial, state.read_max_bytes,
+                       options_.write_buffer_bytes_initial, options_.write_buffer_bytes_max)));
   }
   Connection& connection = *state.connections[slot];
   Result<FdToken> token = state.loop->AddFd(fd, kConnectionEvents, &connection.io_handler_);
@@ -781,7 +781,8 @@ void ReplyBatch::AddRecord(ConnectionId id, uint32_t sequence, std::string_view 
   const size_t offset = records.size();
   records.resize(offset + sizeof(record) + bytes.size());
   std::memcpy(records.data() + offset, &record, sizeof(record));
-  if (!bytes.empty()) std::memcpy(records.data() + offset + sizeof(record), bytes.data(), bytes.size());
+  if (!bytes.empty())
+    std::memcpy(records.data() + offset + sizeof(record), bytes.data(), bytes.size());
   ++per_loop_count_[id.loop_index()];
   ++pending_;
 }

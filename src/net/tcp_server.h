@@ -56,8 +56,7 @@ struct ServerLoop;
 class ConnectionId {
  public:
   constexpr ConnectionId() = default;
-  static constexpr ConnectionId FromParts(uint32_t loop_index, uint32_t slot,
-                                          uint32_t generation) {
+  static constexpr ConnectionId FromParts(uint32_t loop_index, uint32_t slot, uint32_t generation) {
     return ConnectionId((uint64_t{loop_index} << 56) | (uint64_t{slot & 0xFFFFFFu} << 32) |
                         generation);
   }
@@ -149,15 +148,15 @@ class Connection {
   uint32_t requests_in_flight_ = 0;
   uint64_t last_activity_ns_ = 0;
   bool open_ = false;
-  bool readable_ = false;        // The socket may hold unread bytes.
-  bool writable_ = false;        // The socket can take bytes (until EAGAIN).
-  bool peer_closed_ = false;     // Read returned end of stream.
-  bool hangup_seen_ = false;     // epoll reported RDHUP/HUP: read to the end.
-  bool input_pending_ = false;   // Buffered input not yet shown to the session.
+  bool readable_ = false;       // The socket may hold unread bytes.
+  bool writable_ = false;       // The socket can take bytes (until EAGAIN).
+  bool peer_closed_ = false;    // Read returned end of stream.
+  bool hangup_seen_ = false;    // epoll reported RDHUP/HUP: read to the end.
+  bool input_pending_ = false;  // Buffered input not yet shown to the session.
   bool close_now_ = false;
   bool close_after_flush_ = false;
-  bool lingering_ = false;       // Write side shut; discarding input until EOF.
-  bool dirty_ = false;           // Queued for end-of-iteration service.
+  bool lingering_ = false;  // Write side shut; discarding input until EOF.
+  bool dirty_ = false;      // Queued for end-of-iteration service.
   uint64_t linger_deadline_ns_ = 0;
 };
 
@@ -219,7 +218,7 @@ struct TcpServerOptions {
   uint32_t listen_backlog = kListenBacklogDefault;
   uint32_t post_queue_entries = kPostQueueEntriesDefault;
   std::string thread_name = "tg-net";  // Loop threads are "<name>-<index>".
-  io::Clock* clock = nullptr;           // Null: io::SystemClock.
+  io::Clock* clock = nullptr;          // Null: io::SystemClock.
 };
 
 // Counters summed over the loops; a relaxed snapshot.
@@ -322,7 +321,7 @@ class TcpServer {
   std::atomic<bool> accepting_{false};
   std::atomic<bool> draining_{false};
   std::atomic<uint64_t> connections_open_{0};
-  std::atomic<uint64_t> connections_rejected_{0};   // Many writers.
+  std::atomic<uint64_t> connections_rejected_{0};     // Many writers.
   std::atomic<uint64_t> replies_dropped_posting_{0};  // Many writers.
 };
 

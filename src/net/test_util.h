@@ -82,7 +82,8 @@ class TestSocket {
   }
 
   // Reads whatever arrives until `done(buffer)` or the timeout or EOF.
-  std::string ReadUntil(const std::function<bool(const std::string&)>& done, int timeout_ms = 3000) {
+  std::string ReadUntil(const std::function<bool(const std::string&)>& done,
+                        int timeout_ms = 3000) {
     std::string buffer;
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
     while (!done(buffer)) {
