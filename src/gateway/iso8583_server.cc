@@ -653,9 +653,12 @@ void Iso8583Server::Complete(uint64_t tag, const engine::Reply& reply) {
       if ((decision.decision == authorizer::Decision::kApproved ||
            decision.decision == authorizer::Decision::kPartiallyApproved) &&
           decision.authorization_id.value() != 0) {
-        std::snprintf(approval.data(), approval.size(), "%06llu",
-                      static_cast<unsigned long long>(decision.authorization_id.value() %
-                                                      1'000'000));
+        // The approval code: the authorization id's last six digits.
+        uint64_t code_digits = decision.authorization_id.value();
+        for (int position = 5; position >= 0; --position) {
+          approval[static_cast<size_t>(position)] = static_cast<char>('0' + code_digits % 10);
+          code_digits /= 10;
+        }
         fields.authorization_id = std::string_view(approval.data(), 6);
       }
       if (slot.type == static_cast<uint8_t>(AuthorizationType::kBalanceInquiry) &&

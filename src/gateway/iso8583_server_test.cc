@@ -178,8 +178,7 @@ class Iso8583ServerTest : public ::testing::Test {
                   ::testing::UnitTest::GetInstance()->current_test_info()->name());
     std::filesystem::remove_all(directory_);
     std::filesystem::create_directories(directory_);
-    machine_ = std::make_unique<authorizer::CoreStateMachine>(
-        authorizer::testing::SmallCapacities());
+    machine_ = std::make_unique<authorizer::CoreStateMachine>(Capacities());
     engine::EngineOptions options;
     options.env = &io::Env::Posix();
     options.clock = &io::SystemClock::Instance();
@@ -201,6 +200,11 @@ class Iso8583ServerTest : public ::testing::Test {
     server_options.batch_replies = true;
     server_ = std::make_unique<Iso8583Server>(server_options);
     ASSERT_TRUE(server_->Start().ok());
+  }
+
+  // Room for the authorizations a test makes; the measurement needs more.
+  virtual authorizer::CoreCapacities Capacities() const {
+    return authorizer::testing::SmallCapacities();
   }
 
   void TearDown() override {
@@ -496,6 +500,45 @@ TEST_F(Iso8583ServerTest, LoadGeneratorRunsAgainstTheServer) {
   EXPECT_FALSE(RunLoad(options).ok());
   options.connections = 0;
   EXPECT_FALSE(RunLoad(options).ok());
+}
+
+}  // namespace
+}  // namespace tangelo::gateway
+
+namespace tangelo::gateway {
+namespace {
+
+// Room for millions of live authorizations (holds expire only after days).
+class Iso8583ServerMeasure : public Iso8583ServerTest {
+ protected:
+  authorizer::CoreCapacities Capacities() const override {
+    authorizer::CoreCapacities capacities = authorizer::testing::SmallCapacities();
+    capacities.ledger = ledger::LedgerCapacities{4096, 1u << 23};
+    capacities.authorizations_max = 1u << 22;
+    capacities.retransmissions_max = 1u << 22;
+    return capacities;
+  }
+};
+
+// Throughput and open-loop latency, by hand only (the machine is shared):
+//   TANGELO_GATEWAY_MEASURE=1 gateway_server_test --gtest_filter='*Measure*'
+TEST_F(Iso8583ServerMeasure, ThroughputAndOpenLoopLatency) {
+  if (std::getenv("TANGELO_GATEWAY_MEASURE") == nullptr) GTEST_SKIP() << "by hand only";
+  LoadOptions options;
+  options.port = server_->port();
+  options.spec = &testing::DefaultSpec();
+  options.connections = 4;
+  options.depth = 256;
+  options.duration_seconds = 5;
+  options.card_serial_first = 7;
+  options.amount_minor = 1;
+  auto closed = RunLoad(options);
+  ASSERT_TRUE(closed.ok());
+  std::printf("%s\n", closed->ToJson(options).c_str());
+  options.rate_per_second = 50'000;
+  auto open = RunLoad(options);
+  ASSERT_TRUE(open.ok());
+  std::printf("%s\n", open->ToJson(options).c_str());
 }
 
 }  // namespace
