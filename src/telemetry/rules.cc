@@ -171,6 +171,12 @@ void PathRules(const CriticalPathConfig& config, const CriticalPathSpec& path, Y
                   " path succeeded over 5m.");
 }
 
+// p99 of the histogram `metric` over `selector_and_window` ({...}[5m]).
+std::string P99Expr(std::string_view metric, const std::string& selector_and_window) {
+  return "histogram_quantile(0.99, sum by (le) (rate(" + Str(metric) + "_bucket" +
+         selector_and_window + ")))";
+}
+
 void ApplicationRules(const CriticalPathConfig& config, Application application,
                       YamlRules* yaml) {
   const CommonAlertThresholds& common = config.common;
@@ -190,8 +196,8 @@ void ApplicationRules(const CriticalPathConfig& config, Application application,
               "Error ratio of " + app + " over 5m is above " +
                   text::FormatDouble(common.error_ratio_max) + ".");
   yaml->Alert(config, kHighLatencyAlert,
-              "histogram_quantile(0.99, sum by (le) (rate(" + Str(kRequestDurationMetric) +
-                  "_bucket" + sel + "}" + w + "))) > " + MsAsSeconds(common.latency_p99_ms_max),
+              P99Expr(kRequestDurationMetric, sel + "}" + w) + " > " +
+                  MsAsSeconds(common.latency_p99_ms_max),
               common.for_minutes, page, app + " is slow",
               "p99 request latency of " + app + " over 5m is above " +
                   std::to_string(common.latency_p99_ms_max) + " ms.");
@@ -204,8 +210,7 @@ void ApplicationRules(const CriticalPathConfig& config, Application application,
                   text::FormatDouble(common.queue_saturation_ratio_max) +
                   " full; producers will soon be refused.");
   yaml->Alert(config, kFsyncSlowAlert,
-              "histogram_quantile(0.99, sum by (le) (rate(" + Str(kJournalFsyncMetric) +
-                  "_bucket" + sel + "}" + w + "))) > " +
+              P99Expr(kJournalFsyncMetric, sel + "}" + w) + " > " +
                   MsAsSeconds(common.journal_fsync_p99_ms_max),
               common.for_minutes, page, "Journal fsync of " + app + " is slow",
               "p99 journal fsync of " + app + " over 5m is above " +

@@ -44,6 +44,22 @@ bool BurnsFaster(uint64_t bad, uint64_t valid, uint32_t objective_ppm, uint64_t 
   return lhs > rhs;
 }
 
+// Entity 0 of a path is its SLI applications together; entity 1 + i is
+// spec.applications[i].
+bool EntityMatches(const CriticalPathSpec& spec, size_t entity, Application application) {
+  return entity == 0 ? HasApplication(spec.sli_applications, application)
+                     : spec.applications[entity - 1] == application;
+}
+
+// Adds a histogram's cumulative counts at its first `bounds` bounds, then
+// its total count, to buckets[0 .. bounds].
+void AddBuckets(const MetricSample& sample, size_t bounds, uint64_t* buckets) {
+  for (size_t i = 0; i < bounds && i < sample.histogram.cumulative_counts.size(); ++i) {
+    buckets[i] += sample.histogram.cumulative_counts[i];
+  }
+  buckets[bounds] += sample.histogram.count;
+}
+
 // The q-quantile in seconds of a histogram with `bounds_ns` whose
 // cumulative count at bound i is count_at(i) and whose total is
 // count_at(bounds_ns.size()); interpolated inside the bucket like
@@ -219,7 +235,6 @@ void SloEngine::ExtractApplications(const MetricsSnapshot& snapshot) {
   std::fill(application_scratch_.begin(), application_scratch_.end(), 0);
   std::fill(queue_saturation_.begin(), queue_saturation_.end(), 0.0);
   std::fill(connection_saturation_.begin(), connection_saturation_.end(), 0.0);
-  const size_t bounds = latency_bounds_ - 1;
   for (size_t a = 0; a < config_.applications.size(); ++a) {
     const Application application = config_.applications[a];
     uint64_t* counts = application_scratch_.data() + a * application_stride_;
@@ -239,11 +254,8 @@ void SloEngine::ExtractApplications(const MetricsSnapshot& snapshot) {
       } else if (descriptor.type == MetricType::kHistogram &&
                  descriptor.histogram_bounds == latency_bounds_ns_ &&
                  (name == kRequestDurationMetric || name == kJournalFsyncMetric)) {
-        uint64_t* buckets = counts + 3 + (name == kRequestDurationMetric ? 0 : latency_bounds_);
-        for (size_t i = 0; i < bounds && i < sample.histogram.cumulative_counts.size(); ++i) {
-          buckets[i] += sample.histogram.cumulative_counts[i];
-        }
-        buckets[bounds] += sample.histogram.count;
+        AddBuckets(sample, latency_bounds_ - 1,
+                   counts + 3 + (name == kRequestDurationMetric ? 0 : latency_bounds_));
       } else if (descriptor.type == MetricType::kGauge && name == kQueueDepthMetric) {
         // The capacity gauge of the same queue (same labels).
         const MetricSample* capacity =
@@ -351,10 +363,7 @@ void SloEngine::Extract(const MetricsSnapshot& snapshot, std::vector<uint64_t>* 
         continue;
       }
       for (size_t entity = 0; entity < layout.entities; ++entity) {
-        const bool matches =
-            entity == 0 ? HasApplication(spec.sli_applications, descriptor.application)
-                        : spec.applications[entity - 1] == descriptor.application;
-        if (!matches) continue;
+        if (!EntityMatches(spec, entity, descriptor.application)) continue;
         uint64_t* counts = out->data() + layout.offset + entity * layout.stride;
         if (descriptor.name == kRequestsTotalMetric && descriptor.type == MetricType::kCounter) {
           counts[0] += sample.counter_value;
@@ -426,16 +435,9 @@ base::Status SloEngine::AddSnapshot(const MetricsSnapshot& snapshot) {
         continue;
       }
       for (size_t entity = 0; entity < layout.entities; ++entity) {
-        const bool matches =
-            entity == 0 ? HasApplication(spec.sli_applications, descriptor.application)
-                        : spec.applications[entity - 1] == descriptor.application;
-        if (!matches) continue;
-        uint64_t* buckets = row + (layout.latency_first + entity) * latency_bounds_;
-        for (size_t i = 0; i + 1 < latency_bounds_ && i < sample.histogram.cumulative_counts.size();
-             ++i) {
-          buckets[i] += sample.histogram.cumulative_counts[i];
-        }
-        buckets[latency_bounds_ - 1] += sample.histogram.count;
+        if (!EntityMatches(spec, entity, descriptor.application)) continue;
+        AddBuckets(sample, latency_bounds_ - 1,
+                   row + (layout.latency_first + entity) * latency_bounds_);
       }
     }
   }
