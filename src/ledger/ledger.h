@@ -27,6 +27,7 @@
 #include <span>
 #include <vector>
 
+#include "base/limits.h"
 #include "base/status.h"
 #include "ledger/id_index.h"
 #include "ledger/result_codes.h"
@@ -47,12 +48,12 @@ class Ledger {
  public:
   static constexpr uint32_t kAccountsMax = IdIndex::kSlotsMax;
   static constexpr uint32_t kTransfersMax = IdIndex::kSlotsMax;
-  // Events per CreateAccounts/CreateTransfers call (the engine's batch, 8,190 as in
-  // TigerBeetle); also bounds the linked-chain undo log. Same values as base/limits.h
-  // (kBatchEntriesMax, kPendingTimeoutSecondsMax), which does not compile at the moment.
-  static constexpr uint32_t kBatchEventsMax = 8190;
-  // Longest hold timeout accepted: beyond any card authorization hold.
-  static constexpr uint32_t kPendingTimeoutSecondsMax = 400 * 86400;
+  // Events per CreateAccounts/CreateTransfers call (the engine's batch); also bounds the
+  // linked-chain undo log.
+  static constexpr uint32_t kBatchEventsMax = base::kBatchEntriesMax;
+  static_assert(base::kLinkedChainLengthMax <= kBatchEventsMax);
+  // Longest hold timeout accepted (timeout_exceeds_maximum beyond it).
+  static constexpr uint32_t kPendingTimeoutSecondsMax = base::kPendingTimeoutSecondsMax;
   // ISO 4217 numeric codes have three digits.
   static constexpr uint16_t kCurrencyCodesMax = 1000;
 

@@ -266,7 +266,7 @@ void RunSeed(uint64_t seed, RunStats& stats) {
   base::Random setup(seed);
   // Some seeds run into the capacity limits.
   const LedgerCapacities capacities = {setup.Chance(30) ? 40u : 1000u,
-                                       setup.Chance(30) ? 500u : 100'000u};
+                                       setup.Chance(30) ? 500u : 8192u};
   std::unique_ptr<Ledger> ledger = Ledger::Create(capacities).value();
   ReferenceModel model(capacities.accounts_max, capacities.transfers_max);
   OperationGenerator generator(seed, model);
