@@ -116,11 +116,7 @@ base::Status Ledger::CheckAccounts() const {
         credits > account.debits_posted) {
       return Broken("credits exceed debits on a credits-limited account", slot);
     }
-    CurrencyTotals& sum = sums[account.currency];
-    sum.debits_pending += account.debits_pending;
-    sum.debits_posted += account.debits_posted;
-    sum.credits_pending += account.credits_pending;
-    sum.credits_posted += account.credits_posted;
+    sums[account.currency].Add(account);
   }
   for (uint32_t index = 0; index < currencies_count_; ++index) {
     const uint16_t code = currencies_[index];
@@ -287,33 +283,17 @@ base::Status Ledger::CheckTransferReferences() const {
   // check itself then finds everything cached.
   constexpr uint32_t kCellsAhead = 32;
   constexpr uint32_t kRecordsAhead = 16;
-  auto prefetch_cells = [this](uint32_t slot) {
-    const Transfer& transfer = transfers_[slot];
-    transfer_index_.Prefetch(transfer.id);
-    account_index_.Prefetch(transfer.debit_account_id);
-    account_index_.Prefetch(transfer.credit_account_id);
-    if (transfer.pending_id != 0) transfer_index_.Prefetch(transfer.pending_id);
-  };
-  auto prefetch_records = [this](uint32_t slot) {
-    const Transfer& transfer = transfers_[slot];
-    const uint32_t debit_slot = account_index_.CandidateSlot(transfer.debit_account_id);
-    if (debit_slot < accounts_count_) __builtin_prefetch(&accounts_[debit_slot]);
-    const uint32_t credit_slot = account_index_.CandidateSlot(transfer.credit_account_id);
-    if (credit_slot < accounts_count_) __builtin_prefetch(&accounts_[credit_slot]);
-    if (transfer.pending_id != 0) {
-      const uint32_t pending_slot = transfer_index_.CandidateSlot(transfer.pending_id);
-      if (pending_slot < transfers_count_) __builtin_prefetch(&transfers_[pending_slot]);
-    }
-  };
   for (uint32_t slot = 0; slot < std::min(kCellsAhead, transfers_count_); ++slot) {
-    prefetch_cells(slot);
+    PrefetchIndexes(transfers_[slot]);
   }
   for (uint32_t slot = 0; slot < std::min(kRecordsAhead, transfers_count_); ++slot) {
-    prefetch_records(slot);
+    PrefetchRecords(transfers_[slot]);
   }
   for (uint32_t slot = 0; slot < transfers_count_; ++slot) {
-    if (slot + kCellsAhead < transfers_count_) prefetch_cells(slot + kCellsAhead);
-    if (slot + kRecordsAhead < transfers_count_) prefetch_records(slot + kRecordsAhead);
+    if (slot + kCellsAhead < transfers_count_) PrefetchIndexes(transfers_[slot + kCellsAhead]);
+    if (slot + kRecordsAhead < transfers_count_) {
+      PrefetchRecords(transfers_[slot + kRecordsAhead]);
+    }
     const Transfer& transfer = transfers_[slot];
     if (TransferSlot(transfer.id) != slot) {
       return Broken("transfer id duplicated or unreachable", slot);

@@ -81,8 +81,11 @@ void Ledger::PrefaultMemory() {
 // chain's applied events back; earlier events of the chain get linked_event_failed, the
 // failing one its own code, and later ones linked_event_failed. A linked flag on the last event
 // of the batch leaves the chain open: that event gets linked_event_chain_open.
-void Ledger::CreateAccounts(std::span<const Account> input, uint64_t batch_timestamp_ns,
-                            std::span<CreateAccountResult> results) {
+template <typename Event, typename Result, typename Prefetch, typename Apply, typename RollBack,
+          typename Commit>
+void Ledger::ApplyBatch(std::span<const Event> input, uint64_t batch_timestamp_ns,
+                        std::span<Result> results, uint16_t linked_flag, const Prefetch& prefetch,
+                        const Apply& apply, const RollBack& roll_back, const Commit& commit) {
   TG_ASSERT(input.size() == results.size());
   TG_ASSERT(input.size() <= kBatchEventsMax);
   TG_ASSERT_MSG(batch_timestamp_ns > last_timestamp_ns_, "batch timestamps must increase");
@@ -91,87 +94,67 @@ void Ledger::CreateAccounts(std::span<const Account> input, uint64_t batch_times
   bool chain_broken = false;
   uint32_t undo_count = 0;
   for (size_t index = 0; index < input.size(); ++index) {
-    const Account& account = input[index];
-    const bool linked = (account.flags & AccountFlags::kLinked) != 0;
+    prefetch(index);
+    const bool linked = (input[index].flags & linked_flag) != 0;
     if (linked && chain_start == kNoChain) chain_start = index;
     const bool in_chain = chain_start != kNoChain;
-    CreateAccountResult result;
+    Result result;
     if (linked && index + 1 == input.size()) {
-      result = CreateAccountResult::kLinkedEventChainOpen;
+      result = Result::kLinkedEventChainOpen;
     } else if (chain_broken) {
-      result = CreateAccountResult::kLinkedEventFailed;
+      result = Result::kLinkedEventFailed;
     } else {
-      result = CreateAccount(account, batch_timestamp_ns + index,
-                             in_chain ? &undo_[undo_count] : nullptr);
-      if (result == CreateAccountResult::kOk && in_chain) ++undo_count;
+      result =
+          apply(input[index], batch_timestamp_ns + index, in_chain ? &undo_[undo_count] : nullptr);
+      if (result == Result::kOk && in_chain) ++undo_count;
     }
-    if (result != CreateAccountResult::kOk && in_chain && !chain_broken) {
+    if (result != Result::kOk && in_chain && !chain_broken) {
       chain_broken = true;
-      RollBackAccounts(undo_count);
+      roll_back(undo_count);
       undo_count = 0;
       std::fill(results.begin() + static_cast<ptrdiff_t>(chain_start),
-                results.begin() + static_cast<ptrdiff_t>(index),
-                CreateAccountResult::kLinkedEventFailed);
+                results.begin() + static_cast<ptrdiff_t>(index), Result::kLinkedEventFailed);
     }
     results[index] = result;
-    if (in_chain && (!linked || result == CreateAccountResult::kLinkedEventChainOpen)) {
+    if (in_chain && (!linked || result == Result::kLinkedEventChainOpen)) {
+      if (!chain_broken) commit(undo_count);
       chain_start = kNoChain;
       chain_broken = false;
-      undo_count = 0;  // Accounts need no commit step: they are already in place.
+      undo_count = 0;
     }
   }
   if (!input.empty()) last_timestamp_ns_ = batch_timestamp_ns + input.size() - 1;
   AssertBatchInvariants();
 }
 
+void Ledger::CreateAccounts(std::span<const Account> input, uint64_t batch_timestamp_ns,
+                            std::span<CreateAccountResult> results) {
+  ApplyBatch(
+      input, batch_timestamp_ns, results, AccountFlags::kLinked, [](size_t) {},
+      [this](const Account& account, uint64_t timestamp, UndoEntry* undo) {
+        return CreateAccount(account, timestamp, undo);
+      },
+      [this](uint32_t undo_count) { RollBackAccounts(undo_count); },
+      [](uint32_t) {});  // Accounts need no commit step: they are already in place.
+}
+
 void Ledger::CreateTransfers(std::span<const Transfer> input, uint64_t batch_timestamp_ns,
                              std::span<CreateTransferResult> results) {
-  TG_ASSERT(input.size() == results.size());
-  TG_ASSERT(input.size() <= kBatchEventsMax);
-  TG_ASSERT_MSG(batch_timestamp_ns > last_timestamp_ns_, "batch timestamps must increase");
-  TG_ASSERT(batch_timestamp_ns <= UINT64_MAX - input.size());
-  size_t chain_start = kNoChain;
-  bool chain_broken = false;
-  uint32_t undo_count = 0;
-  for (size_t index = 0; index < input.size(); ++index) {
-    if (index + kPrefetchIndexDistance < input.size()) {
-      PrefetchIndexes(input[index + kPrefetchIndexDistance]);
-    }
-    if (index + kPrefetchRecordDistance < input.size()) {
-      PrefetchRecords(input[index + kPrefetchRecordDistance]);
-    }
-    const Transfer& transfer = input[index];
-    const bool linked = (transfer.flags & TransferFlags::kLinked) != 0;
-    if (linked && chain_start == kNoChain) chain_start = index;
-    const bool in_chain = chain_start != kNoChain;
-    CreateTransferResult result;
-    if (linked && index + 1 == input.size()) {
-      result = CreateTransferResult::kLinkedEventChainOpen;
-    } else if (chain_broken) {
-      result = CreateTransferResult::kLinkedEventFailed;
-    } else {
-      result = CreateTransfer(transfer, batch_timestamp_ns + index,
-                              in_chain ? &undo_[undo_count] : nullptr);
-      if (result == CreateTransferResult::kOk && in_chain) ++undo_count;
-    }
-    if (result != CreateTransferResult::kOk && in_chain && !chain_broken) {
-      chain_broken = true;
-      RollBackTransfers(undo_count);
-      undo_count = 0;
-      std::fill(results.begin() + static_cast<ptrdiff_t>(chain_start),
-                results.begin() + static_cast<ptrdiff_t>(index),
-                CreateTransferResult::kLinkedEventFailed);
-    }
-    results[index] = result;
-    if (in_chain && (!linked || result == CreateTransferResult::kLinkedEventChainOpen)) {
-      if (!chain_broken) CommitTransfers(undo_count);
-      chain_start = kNoChain;
-      chain_broken = false;
-      undo_count = 0;
-    }
-  }
-  if (!input.empty()) last_timestamp_ns_ = batch_timestamp_ns + input.size() - 1;
-  AssertBatchInvariants();
+  ApplyBatch(
+      input, batch_timestamp_ns, results, TransferFlags::kLinked,
+      [this, input](size_t index) {
+        if (index + kPrefetchIndexDistance < input.size()) {
+          PrefetchIndexes(input[index + kPrefetchIndexDistance]);
+        }
+        if (index + kPrefetchRecordDistance < input.size()) {
+          PrefetchRecords(input[index + kPrefetchRecordDistance]);
+        }
+      },
+      [this](const Transfer& transfer, uint64_t timestamp, UndoEntry* undo) {
+        return CreateTransfer(transfer, timestamp, undo);
+      },
+      [this](uint32_t undo_count) { RollBackTransfers(undo_count); },
+      [this](uint32_t undo_count) { CommitTransfers(undo_count); });
 }
 
 void Ledger::RollBackAccounts(uint32_t undo_count) {

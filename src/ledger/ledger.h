@@ -162,6 +162,13 @@ class Ledger {
     unsigned __int128 debits_posted = 0;
     unsigned __int128 credits_pending = 0;
     unsigned __int128 credits_posted = 0;
+
+    void Add(const Account& account) {
+      debits_pending += account.debits_pending;
+      debits_posted += account.debits_posted;
+      credits_pending += account.credits_pending;
+      credits_posted += account.credits_posted;
+    }
   };
   // One pending transfer with a timeout, in the expiry min-heap. Entries of holds resolved
   // since are left in place and discarded when popped (resolving stays O(1)).
@@ -189,6 +196,16 @@ class Ledger {
 
   explicit Ledger(const LedgerCapacities& capacities);
   bool Reserve();
+
+  // The batch loop shared by CreateAccounts and CreateTransfers: per-event timestamps and the
+  // linked-chain rules. `apply(event, timestamp, undo)` applies one event; `roll_back(n)` undoes
+  // the open chain's n applied events; `commit(n)` finishes a chain that held; `prefetch(i)`
+  // runs before event i.
+  template <typename Event, typename Result, typename Prefetch, typename Apply, typename RollBack,
+            typename Commit>
+  void ApplyBatch(std::span<const Event> input, uint64_t batch_timestamp_ns,
+                  std::span<Result> results, uint16_t linked_flag, const Prefetch& prefetch,
+                  const Apply& apply, const RollBack& roll_back, const Commit& commit);
 
   // One event each, at `timestamp`. `undo` is null outside a linked chain; inside a chain it
   // receives what is needed to roll the event back.

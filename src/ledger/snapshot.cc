@@ -229,11 +229,7 @@ base::Status Ledger::LoadSnapshot(std::span<const std::byte> snapshot, LoadCheck
   for (uint32_t slot = 0; slot < accounts_count_; ++slot) {
     const Account& account = accounts_[slot];
     if (account.currency >= kCurrencyCodesMax) return Malformed("account currency out of range");
-    CurrencyTotals& totals = totals_[account.currency];
-    totals.debits_pending += account.debits_pending;
-    totals.debits_posted += account.debits_posted;
-    totals.credits_pending += account.credits_pending;
-    totals.credits_posted += account.credits_posted;
+    totals_[account.currency].Add(account);
   }
   for (uint32_t index = 0; index < currencies_count_; ++index) {
     if (currencies_[index] >= kCurrencyCodesMax) return Malformed("currency out of range");
