@@ -162,6 +162,7 @@ ApiError ErrorOf(CoreStatus status) {
     case CoreStatus::kOverloaded: return ApiError::kOverloaded;
     case CoreStatus::kUnavailable: return ApiError::kUnavailable;
     case CoreStatus::kInternal: return ApiError::kInternal;
+    case CoreStatus::kInvalidValue: return ApiError::kInvalidValue;
   }
   return ApiError::kInternal;
 }

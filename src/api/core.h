@@ -57,6 +57,7 @@ enum class CoreStatus : uint8_t {
   kOverloaded = 7,          // The core's intake is full: retry later.
   kUnavailable = 8,         // Shutting down.
   kInternal = 9,
+  kInvalidValue = 10,       // A value the core refuses (e.g. a non-ASCII name).
 };
 
 enum class CardStatusValue : uint8_t {

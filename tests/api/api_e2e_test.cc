@@ -11,8 +11,8 @@
 
 #include "api/api_server.h"
 #include "api/memory_core.h"
+#include "e2e_util.h"
 #include "http_test_client.h"
-#include "spec_validator.h"
 
 namespace tangelo::api {
 namespace {
@@ -20,44 +20,11 @@ namespace {
 using testing::HttpResult;
 using testing::HttpTestClient;
 using Headers = std::vector<std::pair<std::string, std::string>>;
+using testing::Num;
+using testing::Spec;
+using testing::Str;
 
 constexpr std::string_view kAdminToken = "admin-token-for-tests-0123456789";
-
-// The spec bundled to JSON once per process (Redocly CLI from node_modules).
-const testing::SpecValidator& Spec() {
-  static testing::SpecValidator* validator = [] {
-    auto* created = new testing::SpecValidator();
-    const std::string out = ::testing::TempDir() + "/tangelo_openapi.json";
-    const std::string command = "npx --no-install @redocly/cli bundle docs/api/openapi.yaml "
-                                "--ext json -o " + out + " > /dev/null 2>&1";
-    const int rc = std::system(command.c_str());
-    EXPECT_EQ(rc, 0) << "bundling the spec failed (run npm install at the repo root)";
-    const std::string error = created->Load(out);
-    EXPECT_EQ(error, "");
-    return created;
-  }();
-  return *validator;
-}
-
-std::string Str(const std::string& body, const char* pointer) {
-  simdjson::dom::parser parser;
-  simdjson::dom::element document;
-  if (parser.parse(body).get(document) != simdjson::SUCCESS) return "<not json>";
-  std::string_view value;
-  if (document.at_pointer(pointer).get_string().get(value) != simdjson::SUCCESS) return "<none>";
-  return std::string(value);
-}
-
-uint64_t Num(const std::string& body, const char* pointer) {
-  simdjson::dom::parser parser;
-  simdjson::dom::element document;
-  if (parser.parse(body).get(document) != simdjson::SUCCESS) return UINT64_MAX;
-  uint64_t value;
-  if (document.at_pointer(pointer).get_uint64().get(value) != simdjson::SUCCESS) {
-    return UINT64_MAX;
-  }
-  return value;
-}
 
 class ApiE2eTest : public ::testing::Test {
  protected:

@@ -5,6 +5,12 @@ tangelo_test(NAME api_e2e_test
   SRCS ${_api_tests}/api_e2e_test.cc ${_api_tests}/spec_validator.cc
   DEPS api LIBS simdjson::simdjson LABELS integration)
 
+if(TARGET tangelo_api_engine)
+  tangelo_test(NAME api_engine_e2e_test
+    SRCS ${_api_tests}/api_engine_e2e_test.cc ${_api_tests}/spec_validator.cc
+    DEPS api_engine LIBS simdjson::simdjson LABELS integration)
+endif()
+
 # The OpenAPI document must lint clean with Redocly CLI (npm install first).
 if(TANGELO_BUILD_TESTS)
   add_test(NAME api_openapi_lint
