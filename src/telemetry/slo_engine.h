@@ -13,7 +13,9 @@
 //   - coarse: one sample per kCoarseIntervalMs (5 min), covering the longest
 //     SLO window (30 d) -> 3 d and 30 d windows at 5 min resolution.
 // With the shipped file that is 58 counts x (2161 + 8641) slots = ~5 MB,
-// fixed at construction. A window longer than the history held is measured
+// fixed at construction, plus 31 samples of latency buckets for the
+// percentiles (~75 KB) and a 15 min ring of per-application counts for the
+// common alerts (~220 KB). A window longer than the history held is measured
 // over the history there is (a fresh process judges its first hour by that
 // hour).
 //
