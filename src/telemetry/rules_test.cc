@@ -55,6 +55,23 @@ TEST(RulesTest, EveryAlertHasARunbook) {
   EXPECT_EQ(Count(rules, "- alert: "), Count(rules, "runbook_url: "));
 }
 
+// deploy/prometheus/tests/*.yml (run by promtool in prometheus_rules_test)
+// must show every alert both firing and not firing.
+TEST(RulesTest, PromtoolTestsCoverEveryAlertFiringAndNot) {
+  std::string tests;
+  auto files = io::Env::Posix().ListDir("deploy/prometheus/tests");
+  ASSERT_TRUE(files.ok());
+  for (const std::string& file : *files) {
+    if (file.ends_with(".yml")) tests += ReadFile("deploy/prometheus/tests/" + file);
+  }
+  for (const std::string& name : AlertNames(Shipped())) {
+    EXPECT_NE(tests.find("alertname: " + name + "\n    exp_alerts: []\n"), std::string::npos)
+        << name << " is never tested not firing";
+    EXPECT_NE(tests.find("alertname: " + name + "\n    exp_alerts:\n"), std::string::npos)
+        << name << " is never tested firing";
+  }
+}
+
 TEST(RulesTest, BurnRateAlertsFollowTheTable) {
   const std::string rules = GeneratePrometheusRules(Shipped());
   EXPECT_NE(rules.find("expr: 'tangelo:slo_error_ratio:rate1h{path=\"authorization\","
