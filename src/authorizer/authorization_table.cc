@@ -165,7 +165,7 @@ base::Status AuthorizationTable::Restore(SnapshotReader& reader) {
       return base::DataLoss(where + " has an invalid decision");
     }
     if ((record.hold_transfer_id == 0) != (record.held_amount_minor == 0) ||
-        (record.shortfall_transfer_id == 0) != (record.shortfall_amount_minor == 0)) {
+        record.stand_in_credit_minor > record.held_amount_minor) {
       return base::DataLoss(where + " has a hold without amount or an amount without hold");
     }
     if (record.confirmed_amount_minor > record.total_held_minor()) {

@@ -43,7 +43,7 @@ struct AuthorizationFlags {
   static constexpr uint8_t kAll = kPartialApprovalSupported | kAdvice | kStandIn;
 };
 
-// One authorization (112 bytes, no padding: the snapshot dumps records raw).
+// One authorization (104 bytes, no padding: the snapshot dumps records raw).
 struct AuthorizationRecord {
   uint64_t key_high = 0;  // The creating request's key; zero when it had no ids.
   uint64_t key_low = 0;
@@ -52,14 +52,15 @@ struct AuthorizationRecord {
   // decision replaces.
   uint64_t pending_key_high = 0;
   uint64_t pending_key_low = 0;
-  uint64_t hold_transfer_id = 0;       // Pending transfer on the card account; 0 when none.
-  uint64_t shortfall_transfer_id = 0;  // Advice only: pending transfer on the stand-in
-                                       // overdraft account for what the card could not cover.
-  uint64_t held_amount_minor = 0;      // Amount of hold_transfer_id.
-  uint64_t shortfall_amount_minor = 0;
+  uint64_t hold_transfer_id = 0;   // The pending transfer on the card account; 0 when none.
+  uint64_t held_amount_minor = 0;  // Amount of hold_transfer_id.
+  // Advice only: what the stand-in overdraft account lent the card account
+  // (a posted transfer) so that all of an advice could be held without the
+  // card account going below zero. Returned when the hold is released.
+  uint64_t stand_in_credit_minor = 0;
   uint64_t confirmed_amount_minor = 0;  // Approved for good; held - confirmed awaits the client.
   uint64_t authorized_at_ns = 0;        // Engine time of the authorization (spend windows).
-  uint64_t expires_at_ns = 0;           // When its last hold expires (ledger rule).
+  uint64_t expires_at_ns = 0;           // When its hold expires (the ledger's rule).
   uint64_t deadline_ns = 0;             // Pending only: when stand-in decides.
   uint32_t card_slot = 0;               // Position of the card in IssuingState::cards().
   uint32_t generation = 0;
@@ -72,9 +73,9 @@ struct AuthorizationRecord {
 
   RequestKey key() const { return RequestKey{key_high, key_low}; }
   RequestKey pending_key() const { return RequestKey{pending_key_high, pending_key_low}; }
-  uint64_t total_held_minor() const { return held_amount_minor + shortfall_amount_minor; }
+  uint64_t total_held_minor() const { return held_amount_minor; }
 };
-static_assert(sizeof(AuthorizationRecord) == 112);
+static_assert(sizeof(AuthorizationRecord) == 104);
 static_assert(std::has_unique_object_representations_v<AuthorizationRecord>);
 
 class AuthorizationTable {

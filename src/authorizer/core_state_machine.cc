@@ -74,7 +74,7 @@ uint64_t CoreStateMachine::ApplyBatch(uint64_t timestamp_ns,
       break;
     }
   }
-  if (journaled) RunTimers(timestamp_ns);
+  if (journaled) RunTimers(timestamp_ns + kTimerLookaheadNs);
 
   for (size_t index = 0; index < entries.size(); ++index) {
     const engine::EntryRef& entry = entries[index];
@@ -128,7 +128,9 @@ uint64_t CoreStateMachine::ApplyBatch(uint64_t timestamp_ns,
     }
     if (measured) latency_histogram_->Record(latency_clock_->MonotonicNs() - started_ns);
   }
-  return cursor_ns_ - timestamp_ns;
+  const uint64_t used = cursor_ns_ - timestamp_ns;
+  TG_ASSERT_MSG(used <= kTimerLookaheadNs, "a batch used more timestamps than the lookahead");
+  return used;
 }
 
 uint64_t CoreStateMachine::NextTimerNs() const {
@@ -146,6 +148,7 @@ void CoreStateMachine::CheckInvariants() const {
 
 // ---------------------------------------------------------------- time
 
+// `now_ns` is the batch timestamp plus kTimerLookaheadNs.
 void CoreStateMachine::RunTimers(uint64_t now_ns) {
   ledger_->ExpirePending(now_ns, kLedgerExpiriesPerBatchMax);
 
@@ -156,13 +159,11 @@ void CoreStateMachine::RunTimers(uint64_t now_ns) {
        ++count) {
     const uint32_t slot = authorizations_.NextExpirySlot();
     const AuthorizationRecord& record = authorizations_.record(slot);
-    const auto pending = [this](uint64_t transfer_id) {
-      return transfer_id != 0 &&
-             ledger_->FindPendingState(transfer_id) == ledger::PendingState::kPending;
-    };
     // The ledger's expiry is bounded per batch too; what it has not reached
     // yet is released in the next batch, and so is this record.
-    if (pending(record.hold_transfer_id) || pending(record.shortfall_transfer_id)) break;
+    if (ledger_->FindPendingState(record.hold_transfer_id) == ledger::PendingState::kPending) {
+      break;
+    }
     if (record.state == AuthorizationState::kPendingClientDecision) {
       // A hold cannot outlive a deadline (days against seconds), but a record
       // must never be freed while the client step still points at it.
@@ -173,7 +174,7 @@ void CoreStateMachine::RunTimers(uint64_t now_ns) {
     (void)issuing_->RemoveCardSpend(card, record.total_held_minor(), record.authorized_at_ns,
                                     /*release_velocity=*/false);
     Bump(stats_.holds_expired);
-    authorizations_.Release(slot);
+    ReleaseAll(slot);  // Returns an advice's stand-in credit; the hold is gone already.
   }
 
   // Client decisions nobody answered in time: the program's stand-in decides.
@@ -339,7 +340,7 @@ void CoreStateMachine::LookupAuthorization(std::span<const std::byte> payload,
                  (uint32_t{record.flags} << 16);
   reply.values[0] = card.id.value();
   reply.values[1] = record.held_amount_minor;
-  reply.values[2] = record.shortfall_amount_minor;
+  reply.values[2] = record.stand_in_credit_minor;
   reply.values[3] = record.confirmed_amount_minor;
   reply.values[4] = record.authorized_at_ns;
   reply.values[5] = record.expires_at_ns;
@@ -443,9 +444,9 @@ base::Status CoreStateMachine::CheckCrossReferences() const {
       }
     }
   }
-  // Every live authorization's holds are pending transfers of its card's
-  // account (or of the stand-in overdraft account) with its amounts, and its
-  // expiry is the later of theirs.
+  // Every live authorization's hold is a pending transfer from its card's
+  // account to the settlement account with its amount, expiring when the
+  // record says.
   const auto expires_at = [](const ledger::Transfer& transfer) {
     return transfer.timestamp + uint64_t{transfer.timeout_seconds} * 1'000'000'000ULL;
   };
@@ -475,10 +476,9 @@ base::Status CoreStateMachine::CheckCrossReferences() const {
       latest_expiry_ns = std::max<uint64_t>(latest_expiry_ns, expires_at(*transfer));
       return true;
     };
-    if (!check_hold(record.hold_transfer_id, record.held_amount_minor,
-                    account.ledger_account_id.value()) ||
-        !check_hold(record.shortfall_transfer_id, record.shortfall_amount_minor,
-                    SystemAccountId(SystemAccount::kStandInOverdraft, account.currency_numeric))) {
+    if (record.hold_transfer_id == 0 ||
+        !check_hold(record.hold_transfer_id, record.held_amount_minor,
+                    account.ledger_account_id.value())) {
       return base::DataLoss(where + " names a hold the ledger does not hold as recorded");
     }
     if (record.expires_at_ns != latest_expiry_ns) {

@@ -20,10 +20,12 @@
 // Money layout in the ledger, per currency (ids at or above kCallerIdMax+1
 // are the core's own): the issuer's funding account (funds card accounts),
 // the settlement account (the credit side of every hold: what merchants will
-// be paid), and the stand-in overdraft account (the debit side of the part of
-// a network advice the card account could not cover, so no card account ever
-// goes below zero, even for an advice that must be honoured). Every issuing
-// account is backed by a ledger account flagged debits_must_not_exceed_credits.
+// be paid), and the stand-in overdraft account, which lends a card account
+// the part of a network advice it cannot cover (a posted transfer, returned
+// when the hold goes), so an advice is held in full and no card account ever
+// goes below zero. Every issuing account is backed by a ledger account
+// flagged debits_must_not_exceed_credits. Each authorization holds exactly
+// one pending transfer, so it has exactly one expiry.
 //
 // Determinism: ApplyBatch is a pure function of (state, batch timestamp,
 // entries); it reads no clock (the optional latency recorder measures time
@@ -67,11 +69,13 @@ constexpr uint64_t SystemAccountId(SystemAccount kind, uint16_t currency_numeric
   return kSystemIdBase | (uint64_t{static_cast<uint16_t>(kind)} << 16) | currency_numeric;
 }
 
-// How long the engine waits past a program's client-decision deadline before
-// its own timer applies stand-in: the I/O side's timeout (at the deadline)
-// normally arrives first and carries the outcome; this timer only guarantees
-// that a lost callback never leaves a provisional hold behind.
-inline constexpr uint64_t kClientDecisionGraceNs = 500'000'000;
+// Time-driven work at a batch's start also takes what falls due before the
+// batch's last timestamp: at most this many nanoseconds after its timestamp
+// (asserted after every batch; the bound is 8 events per entry and per timer
+// item over the per-batch maxima below). Otherwise a hold could fall due
+// between the batch's first and last event, when the ledger neither expired
+// it yet nor lets it be voided.
+inline constexpr uint64_t kTimerLookaheadNs = 1ULL << 18;
 
 // Bounded time-driven work per batch (the rest continues in the next batch,
 // which the engine cuts at once because NextTimerNs() is still due).
@@ -109,6 +113,9 @@ struct CoreStats {
   std::atomic<uint64_t> holds_expired{0};
   std::atomic<uint64_t> authorization_table_full{0};
   std::atomic<uint64_t> malformed_entries{0};
+  // Holds that could not be released at once because the ledger was full;
+  // they are released by their timeout instead.
+  std::atomic<uint64_t> release_failures{0};
 };
 
 class CoreStateMachine final : public engine::StateMachine {
@@ -193,15 +200,18 @@ class CoreStateMachine final : public engine::StateMachine {
   void RunTimers(uint64_t timestamp_ns);
 
   // Holds.
-  // Replaces the record's holds by holds of these amounts (0 = none) expiring
-  // `timeout_seconds` after placement, as one linked ledger chain: all or
+  // Replaces the record's hold by one of `hold_minor` (0 = none) expiring
+  // `timeout_seconds` after placement, and moves its stand-in credit to
+  // `stand_in_credit_minor`, as one linked ledger chain (void the old hold,
+  // lend or return the credit difference, place the new hold): all or
   // nothing. Returns the first real failure, or kOk.
-  ledger::CreateTransferResult ReplaceHolds(uint32_t slot, uint64_t card_amount_minor,
-                                            uint64_t shortfall_amount_minor,
+  ledger::CreateTransferResult ReplaceHolds(uint32_t slot, uint64_t hold_minor,
+                                            uint64_t stand_in_credit_minor,
                                             uint32_t timeout_seconds);
-  // Voids whatever the record still holds and releases it (Release).
+  // Voids what the record still holds, returns its stand-in credit and frees
+  // the record.
   void ReleaseAll(uint32_t slot);
-  // Seconds from now until the record's holds expire (at least 1).
+  // Seconds from now until the record's hold expires (at least 1).
   uint32_t RemainingHoldSeconds(uint32_t slot) const;
   bool StillHeld(uint64_t transfer_id, uint64_t at_ns) const;
 

@@ -59,6 +59,12 @@ inline constexpr uint64_t kAmountMinorMax = 999'999'999'999ULL;
 // revive expired ones). Networks send it when they send the message.
 inline constexpr uint64_t kTransmissionTimeLeadMaxNs = 10ULL * 60 * 1'000'000'000;
 inline constexpr uint64_t kTransmissionTimeLagMaxNs = 10ULL * 60 * 1'000'000'000;
+// How long the engine waits past a program's client-decision deadline before
+// its own timer applies stand-in: the I/O side's timeout (at the deadline)
+// normally arrives first and carries the outcome; this timer only guarantees
+// that a lost callback never leaves a provisional hold behind.
+inline constexpr uint64_t kClientDecisionGraceNs = 500'000'000;
+
 // Bytes of an idempotency key from REST.
 inline constexpr size_t kIdempotencyKeyLengthMax = 255;
 

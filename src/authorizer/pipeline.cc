@@ -216,50 +216,66 @@ uint32_t CoreStateMachine::RemainingHoldSeconds(uint32_t slot) const {
       std::clamp<uint64_t>(seconds, 1, ledger::Ledger::kPendingTimeoutSecondsMax));
 }
 
-ledger::CreateTransferResult CoreStateMachine::ReplaceHolds(uint32_t slot,
-                                                            uint64_t card_amount_minor,
-                                                            uint64_t shortfall_amount_minor,
+ledger::CreateTransferResult CoreStateMachine::ReplaceHolds(uint32_t slot, uint64_t hold_minor,
+                                                            uint64_t stand_in_credit_minor,
                                                             uint32_t timeout_seconds) {
   AuthorizationRecord& record = authorizations_.record(slot);
   const Card& card = issuing_->cards()[record.card_slot];
   const issuing::Account& account = issuing_->AccountOf(card);
   const uint16_t currency = account.currency_numeric;
+  const uint64_t card_account = account.ledger_account_id.value();
+  const uint64_t overdraft = SystemAccountId(SystemAccount::kStandInOverdraft, currency);
+  const uint64_t authorization_id = authorizations_.IdOf(slot).value();
   const uint64_t first_ns = cursor_ns_;  // Event i of the chain gets first_ns + i.
 
-  ledger::Transfer chain[4];
+  // A hold that fell due but that the ledger has not expired yet (its expiry
+  // is bounded per batch and the backlog is long) can be neither voided nor
+  // replaced: it is expiring.
+  if (record.hold_transfer_id != 0 && !StillHeld(record.hold_transfer_id, first_ns) &&
+      ledger_->FindPendingState(record.hold_transfer_id) == ledger::PendingState::kPending) {
+    return ledger::CreateTransferResult::kPendingTransferExpired;
+  }
+  ledger::Transfer chain[3];
   uint32_t count = 0;
-  const auto add_void = [&](uint64_t pending_id) {
-    // A hold the ledger already released (expired) needs no void.
-    if (!StillHeld(pending_id, first_ns + count)) return;
+  // 1. Void the old hold (one the ledger already released needs no void).
+  if (StillHeld(record.hold_transfer_id, first_ns)) {
     ledger::Transfer& transfer = chain[count++];
     transfer.id = NewTransferId();
-    transfer.pending_id = pending_id;
+    transfer.pending_id = record.hold_transfer_id;
     transfer.flags = ledger::TransferFlags::kVoidPendingTransfer;
-  };
-  const auto add_hold = [&](uint64_t debit_account_id, uint64_t amount) {
+  }
+  // 2. Lend or return the difference in stand-in credit (before the new hold,
+  //    so a larger loan is there to be held, and a return comes out of what
+  //    the void just freed).
+  if (stand_in_credit_minor != record.stand_in_credit_minor) {
+    const bool lend = stand_in_credit_minor > record.stand_in_credit_minor;
     ledger::Transfer& transfer = chain[count++];
     transfer.id = NewTransferId();
-    transfer.debit_account_id = debit_account_id;
+    transfer.debit_account_id = lend ? overdraft : card_account;
+    transfer.credit_account_id = lend ? card_account : overdraft;
+    transfer.amount = lend ? stand_in_credit_minor - record.stand_in_credit_minor
+                           : record.stand_in_credit_minor - stand_in_credit_minor;
+    transfer.user_data = authorization_id;
+    transfer.currency = currency;
+  }
+  // 3. The new hold.
+  const uint32_t hold_index = count;
+  if (hold_minor > 0) {
+    ledger::Transfer& transfer = chain[count++];
+    transfer.id = NewTransferId();
+    transfer.debit_account_id = card_account;
     transfer.credit_account_id = SystemAccountId(SystemAccount::kSettlement, currency);
-    transfer.amount = amount;
-    transfer.user_data = authorizations_.IdOf(slot).value();
+    transfer.amount = hold_minor;
+    transfer.user_data = authorization_id;
     transfer.timeout_seconds = timeout_seconds;
     transfer.currency = currency;
     transfer.flags = ledger::TransferFlags::kPending;
-  };
-  add_void(record.hold_transfer_id);
-  add_void(record.shortfall_transfer_id);
-  const uint32_t card_index = count;
-  if (card_amount_minor > 0) add_hold(account.ledger_account_id.value(), card_amount_minor);
-  const uint32_t shortfall_index = count;
-  if (shortfall_amount_minor > 0) {
-    add_hold(SystemAccountId(SystemAccount::kStandInOverdraft, currency), shortfall_amount_minor);
   }
   if (count > 0) {
     for (uint32_t index = 0; index + 1 < count; ++index) {
       chain[index].flags |= ledger::TransferFlags::kLinked;
     }
-    ledger::CreateTransferResult results[4];
+    ledger::CreateTransferResult results[3];
     ledger_->CreateTransfers(std::span(chain, count), TakeTimestamps(count),
                              std::span(results, count));
     for (uint32_t index = 0; index < count; ++index) {
@@ -269,15 +285,13 @@ ledger::CreateTransferResult CoreStateMachine::ReplaceHolds(uint32_t slot,
       }
     }
   }
-  record.hold_transfer_id = card_amount_minor > 0 ? chain[card_index].id : 0;
-  record.held_amount_minor = card_amount_minor;
-  record.shortfall_transfer_id = shortfall_amount_minor > 0 ? chain[shortfall_index].id : 0;
-  record.shortfall_amount_minor = shortfall_amount_minor;
-  if (card_amount_minor > 0 || shortfall_amount_minor > 0) {
-    // The last hold placed expires last (the ledger's rule: timestamp +
-    // timeout), and the sweep waits for it.
-    const uint64_t last_hold_ns = first_ns + count - 1;
-    authorizations_.SetExpiry(slot, last_hold_ns + uint64_t{timeout_seconds} * kNanosPerSecond);
+  record.hold_transfer_id = hold_minor > 0 ? chain[hold_index].id : 0;
+  record.held_amount_minor = hold_minor;
+  record.stand_in_credit_minor = stand_in_credit_minor;
+  if (hold_minor > 0) {
+    // The ledger's rule: a hold expires at its timestamp plus its timeout.
+    authorizations_.SetExpiry(
+        slot, first_ns + hold_index + uint64_t{timeout_seconds} * kNanosPerSecond);
   } else {
     authorizations_.ClearExpiry(slot);
   }
@@ -285,10 +299,14 @@ ledger::CreateTransferResult CoreStateMachine::ReplaceHolds(uint32_t slot,
 }
 
 void CoreStateMachine::ReleaseAll(uint32_t slot) {
-  // If the ledger cannot take the voids (it is full despite the reserve), the
-  // holds stay until their timeout releases them: money is never lost, only
-  // held longer.
-  (void)ReplaceHolds(slot, 0, 0, 1);
+  // If the ledger cannot take the chain (it is full despite the reserve),
+  // the hold stays until its timeout releases it: money is never lost, only
+  // held longer; the failure is counted.
+  const ledger::CreateTransferResult result = ReplaceHolds(slot, 0, 0, 1);
+  if (result != ledger::CreateTransferResult::kOk &&
+      result != ledger::CreateTransferResult::kPendingTransferExpired) {
+    Bump(stats_.release_failures);
+  }
   authorizations_.Release(slot);
 }
 
@@ -482,8 +500,9 @@ void CoreStateMachine::Advise(const AuthorizationRequest& request, const Request
     Bump(stats_.authorization_table_full);
     out.reason = DeclineReason::kSystemError;
   } else {
-    // What the card account cannot cover goes to the stand-in overdraft
-    // account, so the card account never goes below zero.
+    // What the card account cannot cover is lent by the stand-in overdraft
+    // account, so all of it is held and the card account never goes below
+    // zero.
     const uint64_t card_part = std::min(amount, AvailableOf(*card));
     const uint32_t slot = authorizations_.Allocate();
     AuthorizationRecord& record = authorizations_.record(slot);
@@ -493,7 +512,7 @@ void CoreStateMachine::Advise(const AuthorizationRequest& request, const Request
     record.decision = static_cast<uint8_t>(Decision::kApproved);
     record.flags = AuthorizationFlags::kAdvice;
     const ledger::CreateTransferResult result = ReplaceHolds(
-        slot, card_part, amount - card_part, issuing_->HoldExpirySeconds(*card, request.mcc));
+        slot, amount, amount - card_part, issuing_->HoldExpirySeconds(*card, request.mcc));
     if (result != ledger::CreateTransferResult::kOk) {
       authorizations_.Release(slot);
       out.reason = DeclineReason::kSystemError;
@@ -593,9 +612,11 @@ void CoreStateMachine::ApplyIncrement(std::span<const std::byte> payload, uint64
       // The grown hold lives as long as a new one would (networks restart the
       // hold period with each increment).
       const ledger::CreateTransferResult result =
-          ReplaceHolds(slot, record.held_amount_minor + grow_minor, record.shortfall_amount_minor,
+          ReplaceHolds(slot, record.held_amount_minor + grow_minor, record.stand_in_credit_minor,
                        issuing_->HoldExpirySeconds(*card, request.mcc));
-      if (result != ledger::CreateTransferResult::kOk) {
+      if (result == ledger::CreateTransferResult::kPendingTransferExpired) {
+        out.flags |= ReplyFlags::kOriginalNotFound;  // It is expiring.
+      } else if (result != ledger::CreateTransferResult::kOk) {
         out.reason = result == ledger::CreateTransferResult::kExceedsCredits
                          ? DeclineReason::kInsufficientFunds
                          : DeclineReason::kSystemError;
@@ -683,20 +704,21 @@ void CoreStateMachine::ApplyReverse(std::span<const std::byte> payload, uint64_t
       AuthorizationRecord& record = authorizations_.record(slot);
       const uint64_t total = record.total_held_minor();
       out.result = ReversalResult::kReleased;
-      if (full || request.amount_minor >= total) {
+      // A hold that is expiring cannot be partly released: all of it goes.
+      const bool expiring = !StillHeld(record.hold_transfer_id, cursor_ns_);
+      if (full || request.amount_minor >= total || expiring) {
         (void)issuing_->RemoveCardSpend(*card, total, record.authorized_at_ns,
                                         /*release_velocity=*/true);
         out.released_amount_minor = total;
         ReleaseAll(slot);
       } else {
-        // Partial: the overdraft part of an advice goes first, so the
+        // Partial: an advice's stand-in credit is returned first, so the
         // cardholder's own money is the last to stay held.
         const uint64_t release = request.amount_minor;
-        const uint64_t from_shortfall = std::min(release, record.shortfall_amount_minor);
-        const uint64_t new_card = record.held_amount_minor - (release - from_shortfall);
-        const uint64_t new_shortfall = record.shortfall_amount_minor - from_shortfall;
-        const ledger::CreateTransferResult result =
-            ReplaceHolds(slot, new_card, new_shortfall, RemainingHoldSeconds(slot));
+        const uint64_t new_credit =
+            record.stand_in_credit_minor - std::min(release, record.stand_in_credit_minor);
+        const ledger::CreateTransferResult result = ReplaceHolds(
+            slot, record.held_amount_minor - release, new_credit, RemainingHoldSeconds(slot));
         if (result != ledger::CreateTransferResult::kOk) {
           reply.code = static_cast<uint32_t>(ReplyCode::kLedgerCapacityExhausted);
           return;  // Nothing changed; the caller may retry.
@@ -835,7 +857,7 @@ DecisionReply CoreStateMachine::ResolvePending(uint32_t slot, ClientDecisionOutc
     // Approved for less: shrink the provisional hold to what was approved.
     const ledger::CreateTransferResult shrunk =
         ReplaceHolds(slot, record.held_amount_minor - (pending_minor - approve_minor),
-                     record.shortfall_amount_minor, RemainingHoldSeconds(slot));
+                     record.stand_in_credit_minor, RemainingHoldSeconds(slot));
     if (shrunk != ledger::CreateTransferResult::kOk) {
       reason = DeclineReason::kSystemError;
     } else {
@@ -860,8 +882,11 @@ DecisionReply CoreStateMachine::ResolvePending(uint32_t slot, ClientDecisionOutc
       out.authorized_at_ns = record.authorized_at_ns;
       ReleaseAll(slot);
     } else {
-      (void)ReplaceHolds(slot, record.held_amount_minor - pending_minor,
-                         record.shortfall_amount_minor, RemainingHoldSeconds(slot));
+      if (ReplaceHolds(slot, record.held_amount_minor - pending_minor,
+                       record.stand_in_credit_minor, RemainingHoldSeconds(slot)) !=
+          ledger::CreateTransferResult::kOk) {
+        Bump(stats_.release_failures);  // Held until it expires, never lost.
+      }
       (void)issuing_->RemoveCardSpend(card, pending_minor, record.authorized_at_ns,
                                       /*release_velocity=*/false);
       out.authorized_at_ns = record.authorized_at_ns;

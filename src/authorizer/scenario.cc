@@ -914,7 +914,7 @@ class Runner final : public ClientDecisionListener {
     if (got != state) return Fail("authorization state: expected " + state + ", got " + got);
     if (reply.code != 0) return;
     CheckAmount("held", reply.values[1]);
-    CheckAmount("shortfall", reply.values[2]);
+    CheckAmount("stand-in-credit", reply.values[2]);
     CheckAmount("confirmed", reply.values[3]);
   }
 
