@@ -17,6 +17,7 @@
 
 #include "base/assert.h"
 #include "base/strong_id.h"
+#include "ledger/prefetch.h"
 #include "ledger/zeroed_array.h"
 
 namespace tangelo::ledger {
@@ -87,7 +88,7 @@ class IdIndex {
   }
 
   // Prefetches the home cell of `id`, for loops that look many ids up.
-  void Prefetch(uint64_t id) const { __builtin_prefetch(&cells_[Home(base::MixHash(id))]); }
+  void Prefetch(uint64_t id) const { ledger::Prefetch(&cells_[Home(base::MixHash(id))]); }
 
   // The slot of the first cell whose fingerprint matches `id`, without reading the record to
   // confirm it (kNoSlot if none): for prefetching the record a later Find will read. Reading

@@ -214,12 +214,12 @@ void Ledger::PrefetchIndexes(const Transfer& transfer) const {
 
 void Ledger::PrefetchRecords(const Transfer& transfer) const {
   const uint32_t debit_slot = account_index_.CandidateSlot(transfer.debit_account_id);
-  if (debit_slot < accounts_count_) __builtin_prefetch(&accounts_[debit_slot]);
+  if (debit_slot < accounts_count_) Prefetch(&accounts_[debit_slot]);
   const uint32_t credit_slot = account_index_.CandidateSlot(transfer.credit_account_id);
-  if (credit_slot < accounts_count_) __builtin_prefetch(&accounts_[credit_slot]);
+  if (credit_slot < accounts_count_) Prefetch(&accounts_[credit_slot]);
   if (transfer.pending_id != 0) {
     const uint32_t pending_slot = transfer_index_.CandidateSlot(transfer.pending_id);
-    if (pending_slot < transfers_count_) __builtin_prefetch(&transfers_[pending_slot]);
+    if (pending_slot < transfers_count_) Prefetch(&transfers_[pending_slot]);
   }
 }
 
