@@ -84,10 +84,38 @@ struct EngineCore::Operation {
 EngineCore::EngineCore(EngineCoreOptions options) : options_(std::move(options)) {
   TG_ASSERT(options_.engine != nullptr && options_.directory != nullptr);
   if (!options_.now_ms) options_.now_ms = SystemNowMs;
+  completion_thread_ = std::thread([this] { CompletionLoop(); });
 }
 
 EngineCore::~EngineCore() {
+  {
+    std::lock_guard lock(completions_mutex_);
+    stopping_ = true;
+  }
+  completions_ready_.notify_one();
+  completion_thread_.join();
   TG_ASSERT_MSG(in_flight_.load() == 0, "EngineCore destroyed with engine entries in flight");
+}
+
+void EngineCore::Complete(uint64_t tag, const engine::Reply& reply) {
+  {
+    std::lock_guard lock(completions_mutex_);
+    completions_.emplace_back(tag, reply);
+  }
+  completions_ready_.notify_one();
+}
+
+void EngineCore::CompletionLoop() {
+  std::unique_lock lock(completions_mutex_);
+  for (;;) {
+    completions_ready_.wait(lock, [this] { return stopping_ || !completions_.empty(); });
+    if (completions_.empty()) return;  // Stopping and drained.
+    const auto [tag, reply] = completions_.front();
+    completions_.pop_front();
+    lock.unlock();
+    Process(tag, reply);
+    lock.lock();
+  }
 }
 
 std::vector<ApiKey> EngineCore::LoadApiKeys() { return options_.directory->LoadApiKeys(); }
@@ -291,7 +319,7 @@ void EngineCore::Mirror(Operation& operation, CoreCallback done) {
   options_.directory->Submit(std::move(operation.request), std::move(done));
 }
 
-void EngineCore::Complete(uint64_t tag, const engine::Reply& reply) {
+void EngineCore::Process(uint64_t tag, const engine::Reply& reply) {
   std::unique_ptr<Operation> operation(reinterpret_cast<Operation*>(tag));
   in_flight_.fetch_sub(1);
   CoreRequest& r = operation->request;

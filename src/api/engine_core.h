@@ -3,8 +3,9 @@
 // (entries.h): issuing commands for programs, users, accounts, cards, their
 // statuses and controls; kFundAccount; kAuthorize; kReverse (after a
 // kLookupAuthorization that finds the card); kLookupBalance. The reply comes
-// back on the journal thread once durable and completes the API request
-// there; nothing blocks.
+// back on the journal thread once durable; that thread only appends it to a
+// queue (ReplySink::Complete must be quick), and this object's completion
+// thread does the directory reads, the JSON and the hand-off to HTTP.
 //
 // What the core does not have yet (README "Hooks": API keys, webhook
 // endpoints, reads of programs/users/cards, transaction listings) goes to a
@@ -18,7 +19,11 @@
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
 #include <string>
+#include <thread>
 
 #include "api/core.h"
 #include "engine/engine.h"
@@ -46,7 +51,12 @@ class EngineCore final : public Core, private engine::ReplySink {
 
  private:
   struct Operation;
+  // Journal thread: queues the reply for the completion thread. The queue
+  // holds at most one item per entry in flight, so the engine's intake
+  // capacity bounds it.
   void Complete(uint64_t tag, const engine::Reply& reply) override;
+  void CompletionLoop();
+  void Process(uint64_t tag, const engine::Reply& reply);
   // Queues `kind` with `payload` for `operation` (owned by the engine from
   // here until Complete); answers overload or shutdown at once.
   void Enqueue(Operation* operation, uint16_t kind, std::span<const std::byte> payload);
@@ -56,6 +66,12 @@ class EngineCore final : public Core, private engine::ReplySink {
 
   EngineCoreOptions options_;
   std::atomic<uint64_t> in_flight_{0};
+
+  std::mutex completions_mutex_;
+  std::condition_variable completions_ready_;
+  std::deque<std::pair<uint64_t, engine::Reply>> completions_;
+  bool stopping_ = false;
+  std::thread completion_thread_;
 };
 
 }  // namespace tangelo::api
