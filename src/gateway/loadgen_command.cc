@@ -9,6 +9,15 @@
 #include "gateway/loadgen_runner.h"
 
 namespace tangelo::app {
+namespace {
+
+// CLI11's app.exit() prints nothing for a RuntimeError: say why first.
+[[noreturn]] void FailLoad(const std::string& message) {
+  std::fprintf(stderr, "%s\n", message.c_str());
+  throw CLI::RuntimeError(1);
+}
+
+}  // namespace
 
 void AddLoadCommand(CLI::App& app) {
   struct Flags {
@@ -37,30 +46,27 @@ void AddLoadCommand(CLI::App& app) {
   command->add_option("--amount", flags->options.amount_minor, "purchase amount, minor units");
   command->add_option("--currency", flags->options.currency_numeric, "ISO 4217 numeric");
   command->add_option("--seed", flags->options.seed, "workload seed");
-  command->add_flag("!--no-progress", flags->options.progress, "no progress line on stderr");
+  command->add_flag("--progress,!--no-progress", flags->options.progress,
+                   "a progress line on stderr each second (default on)");
   command->callback([flags] {
     if (flags->door != "iso8583") {
-      std::fprintf(stderr, "load: the REST door is not implemented yet\n");
-      std::exit(1);
+      FailLoad("load: the REST door is not implemented yet");
     }
     const size_t colon = flags->target.rfind(':');
     if (colon == std::string::npos) {
-      std::fprintf(stderr, "load: --target must be HOST:PORT\n");
-      std::exit(1);
+      FailLoad("load: --target must be HOST:PORT");
     }
     flags->options.host = flags->target.substr(0, colon);
     flags->options.port =
         static_cast<uint16_t>(std::strtoul(flags->target.c_str() + colon + 1, nullptr, 10));
     auto spec = gateway::Iso8583Spec::LoadFile(flags->dialect);
     if (!spec.ok()) {
-      std::fprintf(stderr, "load: %s\n", spec.status().ToString().c_str());
-      std::exit(1);
+      FailLoad("load: " + spec.status().ToString());
     }
     flags->options.spec = &*spec;
     auto report = gateway::RunLoad(flags->options);
     if (!report.ok()) {
-      std::fprintf(stderr, "%s\n", report.status().ToString().c_str());
-      std::exit(1);
+      FailLoad(report.status().ToString());
     }
     std::printf("%s\n", report->ToJson(flags->options).c_str());
     std::fflush(stdout);

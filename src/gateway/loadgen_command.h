@@ -8,8 +8,10 @@
 namespace tangelo::app {
 
 // Adds the `load` subcommand to `app`. Running it drives an ISO 8583 door,
-// prints a progress line on stderr each second and one JSON line on stdout,
-// and exits 0 (1 on bad options or when no connection could be made).
+// prints a progress line on stderr each second and one JSON line on stdout.
+// Bad options, an unreadable dialect or no connection at all throw
+// CLI::RuntimeError (exit code 1) out of app.parse(), which the caller turns
+// into its exit status with app.exit(error), as for any parse error.
 void AddLoadCommand(CLI::App& app);
 
 }  // namespace tangelo::app
