@@ -10,7 +10,8 @@ CivilDate CivilFromDayIndex(uint32_t day_index) {
   const uint64_t day_of_era = days - era * 146'097;
   const uint64_t year_of_era =
       (day_of_era - day_of_era / 1460 + day_of_era / 36'524 - day_of_era / 146'096) / 365;
-  const uint64_t day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+  const uint64_t day_of_year =
+      day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
   const uint64_t month_shifted = (5 * day_of_year + 2) / 153;  // March = 0.
   CivilDate date;
   date.day = static_cast<uint32_t>(day_of_year - (153 * month_shifted + 2) / 5 + 1);

@@ -40,8 +40,7 @@ TEST(CalendarTest, WeekStartsOnMondayUtc) {
 }
 
 TEST(CalendarTest, MonthIndexAcrossYearsAndLeapDays) {
-  EXPECT_EQ(CalendarWindowsAt(NsAt(2026, 1, 31, 23, 59, 59)).month_index,
-            MonthIndexOf(2026, 1));
+  EXPECT_EQ(CalendarWindowsAt(NsAt(2026, 1, 31, 23, 59, 59)).month_index, MonthIndexOf(2026, 1));
   EXPECT_EQ(CalendarWindowsAt(NsAt(2026, 2, 1)).month_index, MonthIndexOf(2026, 2));
   EXPECT_EQ(CalendarWindowsAt(NsAt(2024, 2, 29, 12)).month_index, MonthIndexOf(2024, 2));
   EXPECT_EQ(CalendarWindowsAt(NsAt(2024, 3, 1)).month_index, MonthIndexOf(2024, 3));

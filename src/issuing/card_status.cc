@@ -44,7 +44,7 @@ TransitionResult CheckCardTransition(CardStatus from, CardStatus to) {
   if (from == to) return TransitionResult::kUnchanged;
   if (from == CardStatus::kClosed) return TransitionResult::kFromTerminal;
   return (kCardTransitions[from_value - 1] & Bit(to)) != 0 ? TransitionResult::kAllowed
-                                                            : TransitionResult::kNotAllowed;
+                                                           : TransitionResult::kNotAllowed;
 }
 
 TransitionResult CheckUserTransition(UserStatus from, UserStatus to) {
@@ -60,41 +60,58 @@ TransitionResult CheckUserTransition(UserStatus from, UserStatus to) {
 
 std::string_view UserStatusName(UserStatus status) {
   switch (status) {
-    case UserStatus::kActive: return "ACTIVE";
-    case UserStatus::kBlocked: return "BLOCKED";
-    case UserStatus::kDisabled: return "DISABLED";
+    case UserStatus::kActive:
+      return "ACTIVE";
+    case UserStatus::kBlocked:
+      return "BLOCKED";
+    case UserStatus::kDisabled:
+      return "DISABLED";
   }
   return "UNKNOWN";
 }
 
 std::string_view CardStatusName(CardStatus status) {
   switch (status) {
-    case CardStatus::kCreated: return "CREATED";
-    case CardStatus::kActive: return "ACTIVE";
-    case CardStatus::kBlocked: return "BLOCKED";
-    case CardStatus::kLost: return "LOST";
-    case CardStatus::kStolen: return "STOLEN";
-    case CardStatus::kExpired: return "EXPIRED";
-    case CardStatus::kClosed: return "CLOSED";
+    case CardStatus::kCreated:
+      return "CREATED";
+    case CardStatus::kActive:
+      return "ACTIVE";
+    case CardStatus::kBlocked:
+      return "BLOCKED";
+    case CardStatus::kLost:
+      return "LOST";
+    case CardStatus::kStolen:
+      return "STOLEN";
+    case CardStatus::kExpired:
+      return "EXPIRED";
+    case CardStatus::kClosed:
+      return "CLOSED";
   }
   return "UNKNOWN";
 }
 
 std::string_view ChannelName(Channel channel) {
   switch (channel) {
-    case Channel::kCardPresent: return "CARD_PRESENT";
-    case Channel::kEcommerce: return "ECOMMERCE";
-    case Channel::kAtm: return "ATM";
+    case Channel::kCardPresent:
+      return "CARD_PRESENT";
+    case Channel::kEcommerce:
+      return "ECOMMERCE";
+    case Channel::kAtm:
+      return "ATM";
   }
   return "UNKNOWN";
 }
 
 std::string_view ControlLevelName(ControlLevel level) {
   switch (level) {
-    case ControlLevel::kProgram: return "PROGRAM";
-    case ControlLevel::kProgramCardDefault: return "PROGRAM_CARD_DEFAULT";
-    case ControlLevel::kAccount: return "ACCOUNT";
-    case ControlLevel::kCard: return "CARD";
+    case ControlLevel::kProgram:
+      return "PROGRAM";
+    case ControlLevel::kProgramCardDefault:
+      return "PROGRAM_CARD_DEFAULT";
+    case ControlLevel::kAccount:
+      return "ACCOUNT";
+    case ControlLevel::kCard:
+      return "CARD";
   }
   return "UNKNOWN";
 }

@@ -13,10 +13,10 @@ namespace tangelo::issuing {
 // The outcome of asking for a status change. Stable numbers.
 enum class TransitionResult : uint8_t {
   kAllowed = 0,
-  kUnchanged = 1,        // From and to are the same status: nothing to do.
-  kFromTerminal = 2,     // The current status is terminal (card CLOSED, user DISABLED).
-  kNotAllowed = 3,       // The pair is not in the table.
-  kInvalidStatus = 4,    // A value outside the enum (from a malformed command).
+  kUnchanged = 1,      // From and to are the same status: nothing to do.
+  kFromTerminal = 2,   // The current status is terminal (card CLOSED, user DISABLED).
+  kNotAllowed = 3,     // The pair is not in the table.
+  kInvalidStatus = 4,  // A value outside the enum (from a malformed command).
 };
 
 // Card: CREATED -> ACTIVE, LOST, STOLEN, EXPIRED, CLOSED

@@ -138,11 +138,20 @@ TEST_F(CardTransitionStateTest, EveryPairThroughApply) {
       const CommandResult result = Run(ChangeCardStatus{kTenant, card, to}, later_ns);
       CommandResult expected = CommandResult::kOk;
       switch (ExpectedCardResult(from, to)) {
-        case TransitionResult::kAllowed: expected = CommandResult::kOk; break;
-        case TransitionResult::kUnchanged: expected = CommandResult::kStatusUnchanged; break;
-        case TransitionResult::kFromTerminal: expected = CommandResult::kCardClosed; break;
-        case TransitionResult::kNotAllowed: expected = CommandResult::kTransitionNotAllowed; break;
-        case TransitionResult::kInvalidStatus: FAIL();
+        case TransitionResult::kAllowed:
+          expected = CommandResult::kOk;
+          break;
+        case TransitionResult::kUnchanged:
+          expected = CommandResult::kStatusUnchanged;
+          break;
+        case TransitionResult::kFromTerminal:
+          expected = CommandResult::kCardClosed;
+          break;
+        case TransitionResult::kNotAllowed:
+          expected = CommandResult::kTransitionNotAllowed;
+          break;
+        case TransitionResult::kInvalidStatus:
+          FAIL();
       }
       EXPECT_EQ(result, expected) << CommandResultName(result);
       const Card& after = *state_.FindCard(kTenant, card);

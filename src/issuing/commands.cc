@@ -230,9 +230,9 @@ Command ReadVariant(size_t index, ByteReader& reader) {
 }
 
 constexpr std::array<std::string_view, 12> kCommandTypeNames = {
-    "CREATE_TENANT",  "CREATE_PROGRAM",  "SET_REALTIME_DECISION", "SET_HOLD_EXPIRY",
-    "CREATE_USER",    "SET_USER_STATUS", "CREATE_ACCOUNT",        "CREATE_CARD",
-    "CHANGE_CARD_STATUS", "SET_CONTROLS", "RECORD_SPEND",         "RELEASE_SPEND",
+    "CREATE_TENANT",      "CREATE_PROGRAM",  "SET_REALTIME_DECISION", "SET_HOLD_EXPIRY",
+    "CREATE_USER",        "SET_USER_STATUS", "CREATE_ACCOUNT",        "CREATE_CARD",
+    "CHANGE_CARD_STATUS", "SET_CONTROLS",    "RECORD_SPEND",          "RELEASE_SPEND",
 };
 
 constexpr std::array<std::string_view, 33> kCommandResultNames = {
@@ -273,9 +273,7 @@ constexpr std::array<std::string_view, 33> kCommandResultNames = {
 
 }  // namespace
 
-CommandType TypeOf(const Command& command) {
-  return static_cast<CommandType>(command.index() + 1);
-}
+CommandType TypeOf(const Command& command) { return static_cast<CommandType>(command.index() + 1); }
 
 std::string_view CommandTypeName(CommandType type) {
   const size_t index = static_cast<size_t>(type);
@@ -311,8 +309,10 @@ std::vector<uint8_t> EncodeCommandToVector(const Command& command) {
 }
 
 base::Result<Command> DecodeCommand(std::span<const uint8_t> bytes) {
-  if (bytes.size() < kCommandHeaderSize) return base::InvalidArgument("command shorter than its header");
-  if (bytes.size() > kCommandSizeMax) return base::InvalidArgument("command larger than kCommandSizeMax");
+  if (bytes.size() < kCommandHeaderSize)
+    return base::InvalidArgument("command shorter than its header");
+  if (bytes.size() > kCommandSizeMax)
+    return base::InvalidArgument("command larger than kCommandSizeMax");
   ByteReader reader(bytes);
   const uint16_t type = reader.U16();
   const uint16_t version = reader.U16();

@@ -150,8 +150,8 @@ struct ReleaseSpend {
 };
 
 using Command = std::variant<CreateTenant, CreateProgram, SetRealtimeDecision, SetHoldExpiry,
-                             CreateUser, SetUserStatus, CreateAccount, CreateCard,
-                             ChangeCardStatus, SetControls, RecordSpend, ReleaseSpend>;
+                             CreateUser, SetUserStatus, CreateAccount, CreateCard, ChangeCardStatus,
+                             SetControls, RecordSpend, ReleaseSpend>;
 
 CommandType TypeOf(const Command& command);
 std::string_view CommandTypeName(CommandType type);
@@ -159,10 +159,10 @@ std::string_view CommandTypeName(CommandType type);
 // The business outcome of applying a command. Stable numbers.
 enum class CommandResult : uint16_t {
   kOk = 0,
-  kInvalidId = 1,          // An id that must be set is zero.
-  kInvalidTimestamp = 2,   // At or after kTimestampNsMax.
+  kInvalidId = 1,         // An id that must be set is zero.
+  kInvalidTimestamp = 2,  // At or after kTimestampNsMax.
   kTenantNotFound = 3,
-  kProgramNotFound = 4,    // Absent, or another tenant's.
+  kProgramNotFound = 4,  // Absent, or another tenant's.
   kUserNotFound = 5,
   kAccountNotFound = 6,
   kCardNotFound = 7,
@@ -173,16 +173,16 @@ enum class CommandResult : uint16_t {
   kCardExists = 12,
   kCapacityExhausted = 13,  // A named capacity of the state is full.
   kInvalidName = 14,
-  kInvalidCurrency = 15,    // Not an ISO 4217 currency we know.
-  kCurrencyMismatch = 16,   // Account currency differs from its program's.
+  kInvalidCurrency = 15,   // Not an ISO 4217 currency we know.
+  kCurrencyMismatch = 16,  // Account currency differs from its program's.
   kInvalidClientUrl = 17,
   kInvalidDecisionDeadline = 18,
   kInvalidStandIn = 19,
   kInvalidHoldExpiry = 20,
   kInvalidControls = 21,
   kInvalidControlLevel = 22,
-  kInvalidStatus = 23,       // A status value outside its enum, or an initial card
-                             // status other than CREATED or ACTIVE.
+  kInvalidStatus = 23,  // A status value outside its enum, or an initial card
+                        // status other than CREATED or ACTIVE.
   kStatusUnchanged = 24,
   kTransitionNotAllowed = 25,
   kCardClosed = 26,          // CLOSED is terminal.

@@ -26,14 +26,17 @@ Controls FullControls() {
     EXPECT_TRUE(controls.AddVelocityRule(60 * (i + 1), i + 1));
   }
   for (uint16_t i = 0; i < kMccRangesMax; ++i) {
-    EXPECT_TRUE(controls.AllowMcc(static_cast<uint16_t>(i * 100), static_cast<uint16_t>(i * 100 + 9)));
-    EXPECT_TRUE(controls.DenyMcc(static_cast<uint16_t>(i * 100 + 5), static_cast<uint16_t>(i * 100 + 5)));
+    EXPECT_TRUE(
+        controls.AllowMcc(static_cast<uint16_t>(i * 100), static_cast<uint16_t>(i * 100 + 9)));
+    EXPECT_TRUE(
+        controls.DenyMcc(static_cast<uint16_t>(i * 100 + 5), static_cast<uint16_t>(i * 100 + 5)));
   }
   for (uint16_t i = 0; i < kCountriesMax; ++i) {
     EXPECT_TRUE(controls.DenyCountry(static_cast<uint16_t>(i + 1)));
   }
   for (uint32_t i = 0; i < kMerchantIdsMax; ++i) {
-    EXPECT_TRUE(controls.AllowMerchant(*MerchantId::FromString("MERCHANT-0000" + std::to_string(i) + "X")));
+    EXPECT_TRUE(
+        controls.AllowMerchant(*MerchantId::FromString("MERCHANT-0000" + std::to_string(i) + "X")));
   }
   return controls;
 }
@@ -65,8 +68,8 @@ std::vector<Command> EveryCommand() {
       SetHoldExpiry{TenantId(1), ProgramId(10), table},
       CreateUser{TenantId(1), UserId(100)},
       SetUserStatus{TenantId(1), UserId(100), UserStatus::kBlocked},
-      CreateAccount{TenantId(1), AccountId(1000), ProgramId(10), UserId(100),
-                    LedgerAccountId(5000), 840},
+      CreateAccount{TenantId(1), AccountId(1000), ProgramId(10), UserId(100), LedgerAccountId(5000),
+                    840},
       card,
       ChangeCardStatus{TenantId(1), CardId(7), CardStatus::kLost},
       SetControls{TenantId(1), ControlLevel::kProgramCardDefault, 10, FullControls()},
@@ -108,6 +111,7 @@ TEST(CommandsTest, TheLargestCommandFitsAJournalEntry) {
 // Pins format version 1: this exact byte string is a ChangeCardStatus, and
 // a change here is a format change (new version, docs/issuing/commands.md).
 TEST(CommandsTest, GoldenChangeCardStatus) {
+  // clang-format off
   const std::vector<uint8_t> expected = {
       0x09, 0x00,              // type 9
       0x01, 0x00,              // version 1
@@ -116,6 +120,7 @@ TEST(CommandsTest, GoldenChangeCardStatus) {
       0x2a, 0, 0, 0, 0, 0, 0, 0,     // card 42
       0x03,                          // BLOCKED
   };
+  // clang-format on
   EXPECT_EQ(EncodeCommandToVector(ChangeCardStatus{TenantId(1), CardId(42), CardStatus::kBlocked}),
             expected);
   base::Result<Command> decoded = DecodeCommand(expected);
@@ -126,11 +131,13 @@ TEST(CommandsTest, GoldenChangeCardStatus) {
 }
 
 TEST(CommandsTest, GoldenCreateTenant) {
+  // clang-format off
   const std::vector<uint8_t> expected = {
       0x01, 0x00, 0x01, 0x00, 0x0c, 0x00, 0x00, 0x00,  // CreateTenant, v1, body 12
       0x05, 0, 0, 0, 0, 0, 0, 0,                       // tenant 5
       0x03, 'A', 'c', 'm',                             // name "Acm"
   };
+  // clang-format on
   EXPECT_EQ(EncodeCommandToVector(CreateTenant{TenantId(5), TestName("Acm")}), expected);
 }
 
@@ -159,7 +166,7 @@ TEST(CommandsTest, MalformedHeadersAndBodies) {
     return DecodeCommand(bytes);
   };
   EXPECT_EQ(decode_with([](auto& b) { b[0] = 0; }).status().code(),
-            base::StatusCode::kInvalidArgument);  // Type 0.
+            base::StatusCode::kInvalidArgument);               // Type 0.
   EXPECT_FALSE(decode_with([](auto& b) { b[0] = 13; }).ok());  // Unknown type.
   EXPECT_FALSE(decode_with([](auto& b) { b[1] = 1; }).ok());   // Type 265.
   EXPECT_FALSE(decode_with([](auto& b) { b[2] = 2; }).ok());   // Version 2.
@@ -169,7 +176,8 @@ TEST(CommandsTest, MalformedHeadersAndBodies) {
   EXPECT_FALSE(decode_with([](auto& b) {  // A trailing byte, with a matching body size.
                  b.push_back(0);
                  b[4] = 18;
-               }).ok());
+               })
+                   .ok());
   std::vector<uint8_t> huge(kCommandSizeMax + 1, 0);
   EXPECT_FALSE(DecodeCommand(huge).ok());
   EXPECT_FALSE(DecodeCommand({}).ok());

@@ -76,9 +76,15 @@ void ZeroUnused(std::array<T, N>* list, uint8_t count) {
 uint8_t ChannelBits(const AuthorizationContext& context) {
   uint8_t bits = 0;
   switch (context.channel) {
-    case Channel::kCardPresent: bits = kChannelBitCardPresent; break;
-    case Channel::kEcommerce: bits = kChannelBitEcommerce; break;
-    case Channel::kAtm: bits = kChannelBitAtm; break;
+    case Channel::kCardPresent:
+      bits = kChannelBitCardPresent;
+      break;
+    case Channel::kEcommerce:
+      bits = kChannelBitEcommerce;
+      break;
+    case Channel::kAtm:
+      bits = kChannelBitAtm;
+      break;
   }
   if (context.contactless) bits |= kChannelBitContactless;
   return bits;
@@ -198,7 +204,7 @@ uint32_t SpendCounters::ApprovalsInWindow(uint32_t now_seconds, uint32_t window_
 }
 
 bool AddSpend(SpendCounters* counters, uint64_t amount_minor, uint64_t timestamp_ns,
-                 bool counts_toward_velocity) {
+              bool counts_toward_velocity) {
   TG_ASSERT(counters != nullptr);
   const CalendarWindows now = CalendarWindowsAt(timestamp_ns);
   bool exact = true;
@@ -238,8 +244,8 @@ bool AddSpend(SpendCounters* counters, uint64_t amount_minor, uint64_t timestamp
     } else {
       // Full: the new approval replaces the oldest remembered one.
       counters->velocity_seconds[counters->velocity_start] = seconds;
-      counters->velocity_start = static_cast<uint8_t>((counters->velocity_start + 1) %
-                                                      kVelocityRingSize);
+      counters->velocity_start =
+          static_cast<uint8_t>((counters->velocity_start + 1) % kVelocityRingSize);
     }
   }
   return exact;
@@ -305,7 +311,9 @@ DeclineReason EvaluateControls(const AuthorizationContext& context,
     }
   }
   // 2. Merchant category.
-  const auto contains_mcc = [&context](const MccRange& range) { return range.Contains(context.mcc); };
+  const auto contains_mcc = [&context](const MccRange& range) {
+    return range.Contains(context.mcc);
+  };
   for (const ControlScope& scope : scopes) {
     const Controls* controls = scope.controls;
     if (controls == nullptr) continue;
@@ -359,16 +367,14 @@ DeclineReason EvaluateControls(const AuthorizationContext& context,
     }
   }
   for (const ControlScope& scope : scopes) {
-    if (scope.controls != nullptr &&
-        Exceeds(scope.counters->WeekSpend(now), context.amount_minor,
-                scope.controls->weekly_amount_max)) {
+    if (scope.controls != nullptr && Exceeds(scope.counters->WeekSpend(now), context.amount_minor,
+                                             scope.controls->weekly_amount_max)) {
       return DeclineReason::kWeeklyLimitExceeded;
     }
   }
   for (const ControlScope& scope : scopes) {
-    if (scope.controls != nullptr &&
-        Exceeds(scope.counters->MonthSpend(now), context.amount_minor,
-                scope.controls->monthly_amount_max)) {
+    if (scope.controls != nullptr && Exceeds(scope.counters->MonthSpend(now), context.amount_minor,
+                                             scope.controls->monthly_amount_max)) {
       return DeclineReason::kMonthlyLimitExceeded;
     }
   }
@@ -387,8 +393,7 @@ DeclineReason EvaluateControls(const AuthorizationContext& context,
       if (controls == nullptr) continue;
       for (uint8_t i = 0; i < controls->velocity_rule_count; ++i) {
         const VelocityRule& rule = controls->velocity_rules[i];
-        if (scope.counters->ApprovalsInWindow(now_seconds, rule.window_seconds) >=
-            rule.count_max) {
+        if (scope.counters->ApprovalsInWindow(now_seconds, rule.window_seconds) >= rule.count_max) {
           return DeclineReason::kVelocityExceeded;
         }
       }

@@ -186,7 +186,7 @@ struct SpendCounters {
 // for an incremental authorization, which extends a purchase already counted.
 // Sums saturate at UINT64_MAX instead of wrapping; returns false if one did.
 bool AddSpend(SpendCounters* counters, uint64_t amount_minor, uint64_t timestamp_ns,
-                 bool counts_toward_velocity);
+              bool counts_toward_velocity);
 
 // Takes back a reversed amount of an authorization made at
 // `original_timestamp_ns`: from each window only while the counters still
@@ -200,8 +200,8 @@ bool RemoveSpend(SpendCounters* counters, uint64_t amount_minor, uint64_t origin
 
 // What EvaluateControls needs to know about one authorization.
 struct AuthorizationContext {
-  uint64_t timestamp_ns = 0;    // The engine's time of the request, UTC ns since the epoch.
-  uint64_t amount_minor = 0;    // Billing amount in the account currency (ISO 8583 field 6).
+  uint64_t timestamp_ns = 0;      // The engine's time of the request, UTC ns since the epoch.
+  uint64_t amount_minor = 0;      // Billing amount in the account currency (ISO 8583 field 6).
   uint16_t currency_numeric = 0;  // Billing currency, ISO 4217 numeric.
   uint16_t mcc = 0;               // Merchant category code (field 18).
   uint16_t merchant_country_numeric = 0;  // ISO 3166-1 numeric (field 19/43); 0 unknown.

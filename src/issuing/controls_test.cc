@@ -298,8 +298,7 @@ TEST(EvaluateControlsTest, DailyWindowResetsAtMidnightUtc) {
   ASSERT_TRUE(AddSpend(&counters, 90'00, NsAt(2026, 3, 11, 23, 59, 59), true));
   EXPECT_EQ(Evaluate(Context(20'00, NsAt(2026, 3, 11, 23, 59, 59)), controls, counters),
             DeclineReason::kDailyLimitExceeded);
-  EXPECT_EQ(Evaluate(Context(100'00, NsAt(2026, 3, 12)), controls, counters),
-            DeclineReason::kNone);
+  EXPECT_EQ(Evaluate(Context(100'00, NsAt(2026, 3, 12)), controls, counters), DeclineReason::kNone);
 }
 
 TEST(EvaluateControlsTest, WeeklyWindowResetsOnMondayNotAfterSevenDays) {
@@ -312,8 +311,7 @@ TEST(EvaluateControlsTest, WeeklyWindowResetsOnMondayNotAfterSevenDays) {
             DeclineReason::kWeeklyLimitExceeded);
   // Monday 00:00: a new week even though fewer than seven days passed since
   // a Sunday purchase would have.
-  EXPECT_EQ(Evaluate(Context(100'00, NsAt(2026, 3, 16)), controls, counters),
-            DeclineReason::kNone);
+  EXPECT_EQ(Evaluate(Context(100'00, NsAt(2026, 3, 16)), controls, counters), DeclineReason::kNone);
   SpendCounters sunday;
   ASSERT_TRUE(AddSpend(&sunday, 90'00, NsAt(2026, 3, 15, 22), true));
   EXPECT_EQ(Evaluate(Context(100'00, NsAt(2026, 3, 16, 0, 0, 1)), controls, sunday),
@@ -425,8 +423,7 @@ TEST(EvaluateControlsTest, StrictestLevelWinsInEitherOrder) {
     // 10 + 41 > 50 at the strict level, although 41 is fine for the loose one.
     EXPECT_EQ(EvaluateControls(Context(41'00), scopes), DeclineReason::kDailyLimitExceeded);
     // The per-transaction limit of the loose level is the stricter one.
-    EXPECT_EQ(EvaluateControls(Context(90'00), scopes),
-              DeclineReason::kTransactionLimitExceeded);
+    EXPECT_EQ(EvaluateControls(Context(90'00), scopes), DeclineReason::kTransactionLimitExceeded);
   }
 }
 

@@ -49,7 +49,7 @@ struct Program {
   uint32_t tenant_slot = kNoSlot;
   uint32_t controls_slot = kNoSlot;               // ControlLevel::kProgram.
   uint32_t card_default_controls_slot = kNoSlot;  // ControlLevel::kProgramCardDefault.
-  SpendCounters counters;  // Aggregate spend of every card of the program.
+  SpendCounters counters;                         // Aggregate spend of every card of the program.
   uint64_t created_at_ns = 0;
 };
 

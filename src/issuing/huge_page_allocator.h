@@ -39,7 +39,7 @@ class HugePageAllocator {
   T* allocate(size_t count) {
     const size_t bytes = count * sizeof(T);
     if (bytes < kHugePageSize) {
-      return static_cast<T*>(::operator new(bytes, std::align_val_t{alignof(T)}));
+      return static_cast<T*>(::operator new (bytes, std::align_val_t{alignof(T)}));
     }
     void* memory = std::aligned_alloc(kHugePageSize, Rounded(bytes));
     if (memory == nullptr) TG_FATAL("out of memory allocating the issuing state");
@@ -52,7 +52,7 @@ class HugePageAllocator {
   void deallocate(T* pointer, size_t count) {
     const size_t bytes = count * sizeof(T);
     if (bytes < kHugePageSize) {
-      ::operator delete(pointer, std::align_val_t{alignof(T)});
+      ::operator delete (pointer, std::align_val_t{alignof(T)});
     } else {
       std::free(pointer);
     }

@@ -75,9 +75,10 @@ const World& TheWorld() {
     (void)defaults.DenyMcc(7995, 7995);
     for (uint64_t tenant = 1; tenant <= kTenants; ++tenant) {
       MustApply(state, CreateTenant{TenantId(tenant), TestName("Tenant")}, now);
-      MustApply(state, CreateProgram{TenantId(tenant), ProgramId(1), TestName("Program"), 840}, now);
-      MustApply(state, SetControls{TenantId(tenant), ControlLevel::kProgramCardDefault, 1, defaults},
+      MustApply(state, CreateProgram{TenantId(tenant), ProgramId(1), TestName("Program"), 840},
                 now);
+      MustApply(state,
+                SetControls{TenantId(tenant), ControlLevel::kProgramCardDefault, 1, defaults}, now);
     }
     base::Random random(42);
     ProtectedPan pan;
@@ -94,10 +95,10 @@ const World& TheWorld() {
       const TenantId tenant(1 + i % kTenants);
       const uint64_t id = i + 1;
       MustApply(state, CreateUser{tenant, UserId(id)}, now);
-      MustApply(state,
-                CreateAccount{tenant, AccountId(id), ProgramId(1), UserId(id), LedgerAccountId(id),
-                              840},
-                now);
+      MustApply(
+          state,
+          CreateAccount{tenant, AccountId(id), ProgramId(1), UserId(id), LedgerAccountId(id), 840},
+          now);
       for (size_t b = 0; b < kPanTokenSize; b += 8) {
         const uint64_t word = random.Next();
         std::memcpy(pan.token.bytes.data() + b, &word, 8);
@@ -144,24 +145,34 @@ void BM_FindCardByPanToken(benchmark::State& bench) {
   const World& world = TheWorld();
   size_t i = 0;
   for (auto _ : bench) {
-    const Card* card =
-        world.state->FindCardByPanToken(world.request_tokens[i++ & (kSamples - 1)]);
+    const Card* card = world.state->FindCardByPanToken(world.request_tokens[i++ & (kSamples - 1)]);
     benchmark::DoNotOptimize(card);
   }
   bench.SetItemsProcessed(bench.iterations());
 }
 BENCHMARK(BM_FindCardByPanToken);
 
+// Runs the memory prefetch stages for the request `i` will reach in a few
+// iterations (state.h, PrefetchTokenIndex): what the engine can do over its
+// batch.
+void PrefetchAhead(const World& world, size_t i) {
+  const IssuingState& state = *world.state;
+  state.PrefetchTokenIndex(world.request_tokens[(i + 12) & (kSamples - 1)]);
+  state.PrefetchCardCandidates(world.request_tokens[(i + 8) & (kSamples - 1)]);
+  state.PrefetchCardDependents(
+      *state.FindCardByPanToken(world.request_tokens[(i + 4) & (kSamples - 1)]));
+}
+
 // The issuing part of one authorization decision: lookup, card checks and
-// every control level.
-void BM_LookupAndCheckAuthorization(benchmark::State& bench) {
+// every control level; with the prefetch pipeline when `pipelined`.
+void BM_LookupAndCheckAuthorization(benchmark::State& bench, bool pipelined) {
   const World& world = TheWorld();
   const AuthorizationContext context = Purchase(world.now_ns, 42'00);
   size_t i = 0;
   uint64_t declines = 0;
   for (auto _ : bench) {
-    const Card* card =
-        world.state->FindCardByPanToken(world.request_tokens[i++ & (kSamples - 1)]);
+    if (pipelined) PrefetchAhead(world, i);
+    const Card* card = world.state->FindCardByPanToken(world.request_tokens[i++ & (kSamples - 1)]);
     const DeclineReason reason = world.state->CheckAuthorization(*card, context);
     declines += reason != DeclineReason::kNone ? 1 : 0;
     benchmark::DoNotOptimize(reason);
@@ -170,55 +181,18 @@ void BM_LookupAndCheckAuthorization(benchmark::State& bench) {
   bench.counters["decline_ratio"] =
       static_cast<double>(declines) / static_cast<double>(std::max<int64_t>(1, bench.iterations()));
 }
-BENCHMARK(BM_LookupAndCheckAuthorization);
+BENCHMARK_CAPTURE(BM_LookupAndCheckAuthorization, one_at_a_time, false);
+BENCHMARK_CAPTURE(BM_LookupAndCheckAuthorization, pipelined, true);
 
-// The same with the prefetch pipeline the engine can run over its batch
-// (state.h, PrefetchTokenIndex).
-void BM_PipelinedLookupAndCheckAuthorization(benchmark::State& bench) {
-  const World& world = TheWorld();
-  const IssuingState& state = *world.state;
-  const AuthorizationContext context = Purchase(world.now_ns, 42'00);
-  size_t i = 0;
-  for (auto _ : bench) {
-    state.PrefetchTokenIndex(world.request_tokens[(i + 12) & (kSamples - 1)]);
-    state.PrefetchCardCandidates(world.request_tokens[(i + 8) & (kSamples - 1)]);
-    state.PrefetchCardDependents(*state.FindCardByPanToken(world.request_tokens[(i + 4) & (kSamples - 1)]));
-    const Card* card = state.FindCardByPanToken(world.request_tokens[i++ & (kSamples - 1)]);
-    benchmark::DoNotOptimize(state.CheckAuthorization(*card, context));
-  }
-  bench.SetItemsProcessed(bench.iterations());
-}
-BENCHMARK(BM_PipelinedLookupAndCheckAuthorization);
-
-// Pipelined, and counting each approval at card, account and program.
-void BM_PipelinedAuthorizeAndCountSpend(benchmark::State& bench) {
-  const World& world = TheWorld();
-  IssuingState& state = *world.state;
-  uint64_t now_ns = world.now_ns;
-  size_t i = 0;
-  for (auto _ : bench) {
-    now_ns += 1'000'000;
-    state.PrefetchTokenIndex(world.request_tokens[(i + 12) & (kSamples - 1)]);
-    state.PrefetchCardCandidates(world.request_tokens[(i + 8) & (kSamples - 1)]);
-    state.PrefetchCardDependents(*state.FindCardByPanToken(world.request_tokens[(i + 4) & (kSamples - 1)]));
-    const AuthorizationContext context = Purchase(now_ns, 1'00);
-    const Card* card = state.FindCardByPanToken(world.request_tokens[i++ & (kSamples - 1)]);
-    if (state.CheckAuthorization(*card, context) == DeclineReason::kNone) {
-      benchmark::DoNotOptimize(state.AddCardSpend(*card, context.amount_minor, now_ns, true));
-    }
-  }
-  bench.SetItemsProcessed(bench.iterations());
-}
-BENCHMARK(BM_PipelinedAuthorizeAndCountSpend);
-
-// Lookup, checks, and counting the approval at card, account and program.
-void BM_AuthorizeAndCountSpend(benchmark::State& bench) {
+// Lookup, checks, and counting each approval at card, account and program.
+void BM_AuthorizeAndCountSpend(benchmark::State& bench, bool pipelined) {
   const World& world = TheWorld();
   IssuingState& state = *world.state;
   uint64_t now_ns = world.now_ns;
   size_t i = 0;
   for (auto _ : bench) {
     now_ns += 1'000'000;  // 1000 authorizations per simulated second.
+    if (pipelined) PrefetchAhead(world, i);
     const AuthorizationContext context = Purchase(now_ns, 1'00);
     const Card* card = state.FindCardByPanToken(world.request_tokens[i++ & (kSamples - 1)]);
     if (state.CheckAuthorization(*card, context) == DeclineReason::kNone) {
@@ -227,7 +201,8 @@ void BM_AuthorizeAndCountSpend(benchmark::State& bench) {
   }
   bench.SetItemsProcessed(bench.iterations());
 }
-BENCHMARK(BM_AuthorizeAndCountSpend);
+BENCHMARK_CAPTURE(BM_AuthorizeAndCountSpend, one_at_a_time, false);
+BENCHMARK_CAPTURE(BM_AuthorizeAndCountSpend, pipelined, true);
 
 void BM_TokenizePan(benchmark::State& bench) {
   const PanVault vault(TestKey());

@@ -60,7 +60,8 @@ class Generator {
 
   Command Next() {
     switch (random_.Uniform(14)) {
-      case 0: return CreateTenant{Tenant(), random_.Chance(95) ? TestName("T") : Name{}};
+      case 0:
+        return CreateTenant{Tenant(), random_.Chance(95) ? TestName("T") : Name{}};
       case 1:
         return CreateProgram{Tenant(), ProgramId(Small(4)), TestName("P"), Currency()};
       case 2: {
@@ -71,17 +72,19 @@ class Generator {
         const auto [tenant, program] = Existing(state_.programs());
         return SetHoldExpiry{tenant, ProgramId(program), HoldExpiry()};
       }
-      case 4: return CreateUser{Tenant(), UserId(Small(6))};
+      case 4:
+        return CreateUser{Tenant(), UserId(Small(6))};
       case 5: {
         const auto [tenant, user] = Existing(state_.users());
         return SetUserStatus{tenant, UserId(user), static_cast<UserStatus>(random_.Between(0, 4))};
       }
       case 6: {
         const auto [tenant, program] = Existing(state_.programs());
-        return CreateAccount{tenant, AccountId(Small(6)), ProgramId(program), UserId(Small(6)),
-                             LedgerAccountId(Small(30)), Currency()};
+        return CreateAccount{tenant,           AccountId(Small(6)),        ProgramId(program),
+                             UserId(Small(6)), LedgerAccountId(Small(30)), Currency()};
       }
-      case 7: return Card();
+      case 7:
+        return Card();
       case 8: {
         const auto [tenant, card] = Existing(state_.cards());
         return ChangeCardStatus{tenant, CardId(card),
@@ -89,9 +92,10 @@ class Generator {
       }
       case 9: {
         const ControlLevel level = static_cast<ControlLevel>(random_.Between(0, 5));
-        const auto [tenant, target] = level == ControlLevel::kCard      ? Existing(state_.cards())
-                                      : level == ControlLevel::kAccount ? Existing(state_.accounts())
-                                                                        : Existing(state_.programs());
+        const auto [tenant, target] = level == ControlLevel::kCard ? Existing(state_.cards())
+                                      : level == ControlLevel::kAccount
+                                          ? Existing(state_.accounts())
+                                          : Existing(state_.programs());
         return SetControls{tenant, level, target, RandomControls()};
       }
       case 10:
@@ -212,9 +216,10 @@ class Generator {
         if (user.tenant_id == account.tenant_id && random_.Chance(50)) command.user_id = user.id;
       }
     }
-    command.expiry_year = static_cast<uint16_t>(random_.Chance(90) ? 2030 : random_.Between(1990, 2210));
+    command.expiry_year =
+        static_cast<uint16_t>(random_.Chance(90) ? 2030 : random_.Between(1990, 2210));
     command.expiry_month = static_cast<uint8_t>(random_.Between(0, 13));
-    command.initial_status = random_.Chance(50) ? CardStatus::kActive
+    command.initial_status = random_.Chance(50)   ? CardStatus::kActive
                              : random_.Chance(90) ? CardStatus::kCreated
                                                   : static_cast<CardStatus>(random_.Between(0, 8));
     // PANs from a small pool so that re-issuing one happens.
@@ -253,8 +258,8 @@ void CheckCounterOrder(const SpendCounters& counters) {
 }
 
 void RunSeed(uint64_t seed) {
-  SCOPED_TRACE("seed " + std::to_string(seed) + " (TANGELO_PROPERTY_SEED=" +
-               std::to_string(seed) + " replays it)");
+  SCOPED_TRACE("seed " + std::to_string(seed) + " (TANGELO_PROPERTY_SEED=" + std::to_string(seed) +
+               " replays it)");
   const PanVault vault(TestKey());
   IssuingState state(PropertyCapacity());
   Generator generator(seed, vault, state);
@@ -285,9 +290,8 @@ void RunSeed(uint64_t seed) {
     ASSERT_NE(CommandResultName(result), "UNKNOWN");
     journal.emplace_back(*encoded, generator.now_ns());
     if (result != CommandResult::kOk && result != CommandResult::kSpendNotExact) {
-      ASSERT_EQ(state.Serialize(), before)
-          << CommandTypeName(TypeOf(*decoded)) << " -> " << CommandResultName(result)
-          << " changed the state";
+      ASSERT_EQ(state.Serialize(), before) << CommandTypeName(TypeOf(*decoded)) << " -> "
+                                           << CommandResultName(result) << " changed the state";
     }
 
     // The spend model.

@@ -255,8 +255,8 @@ base::Result<ProtectedPan> PanVault::Protect(TenantId tenant_id, CardId card_id,
   const bool sealed =
       context != nullptr &&
       EVP_EncryptInit_ex(context.get(), EVP_aes_256_gcm(), nullptr, nullptr, nullptr) == 1 &&
-      EVP_CIPHER_CTX_ctrl(context.get(), EVP_CTRL_GCM_SET_IVLEN,
-                          static_cast<int>(kPanNonceSize), nullptr) == 1 &&
+      EVP_CIPHER_CTX_ctrl(context.get(), EVP_CTRL_GCM_SET_IVLEN, static_cast<int>(kPanNonceSize),
+                          nullptr) == 1 &&
       EVP_EncryptInit_ex(context.get(), nullptr, nullptr, encryption_key_.data(), nonce) == 1 &&
       EVP_EncryptUpdate(context.get(), nullptr, &length, aad, static_cast<int>(kAadSize)) == 1 &&
       EVP_EncryptUpdate(context.get(), ciphertext, &length,
@@ -291,8 +291,8 @@ base::Result<SecretPan> PanVault::Reveal(TenantId tenant_id, CardId card_id,
   const bool prepared =
       context != nullptr &&
       EVP_DecryptInit_ex(context.get(), EVP_aes_256_gcm(), nullptr, nullptr, nullptr) == 1 &&
-      EVP_CIPHER_CTX_ctrl(context.get(), EVP_CTRL_GCM_SET_IVLEN,
-                          static_cast<int>(kPanNonceSize), nullptr) == 1 &&
+      EVP_CIPHER_CTX_ctrl(context.get(), EVP_CTRL_GCM_SET_IVLEN, static_cast<int>(kPanNonceSize),
+                          nullptr) == 1 &&
       EVP_DecryptInit_ex(context.get(), nullptr, nullptr, encryption_key_.data(), nonce) == 1 &&
       EVP_DecryptUpdate(context.get(), nullptr, &length, aad, static_cast<int>(kAadSize)) == 1 &&
       EVP_DecryptUpdate(context.get(), reinterpret_cast<unsigned char*>(clear.data()), &length,
@@ -305,8 +305,7 @@ base::Result<SecretPan> PanVault::Reveal(TenantId tenant_id, CardId card_id,
   }
   // The tag is checked here: nothing decrypted is returned unless it matches.
   const bool authentic =
-      EVP_DecryptFinal_ex(context.get(),
-                          reinterpret_cast<unsigned char*>(clear.data()) + length,
+      EVP_DecryptFinal_ex(context.get(), reinterpret_cast<unsigned char*>(clear.data()) + length,
                           &final_length) == 1;
   SecretPan pan(std::string_view(clear.data(), pan_size));
   OPENSSL_cleanse(clear.data(), clear.size());

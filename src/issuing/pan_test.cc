@@ -17,9 +17,9 @@ constexpr TenantId kTenant{1};
 constexpr CardId kCard{7};
 
 TEST(LuhnTest, KnownNetworkTestNumbers) {
-  for (std::string_view pan : {"4111111111111111", "5555555555554444", "378282246310005",
-                               "6011111111111117", "4000056655665556", "3056930009020004",
-                               "6304000000000000", "4222222222222"}) {
+  for (std::string_view pan :
+       {"4111111111111111", "5555555555554444", "378282246310005", "6011111111111117",
+        "4000056655665556", "3056930009020004", "6304000000000000", "4222222222222"}) {
     EXPECT_TRUE(IsLuhnValid(pan)) << pan;
     EXPECT_TRUE(IsValidPan(pan)) << pan;
   }
@@ -136,10 +136,9 @@ TEST(PanVaultTest, TokensAreDeterministicPerKeyAndDistinctPerPan) {
   EXPECT_EQ(second.token, token);
   EXPECT_NE(first.encrypted, second.encrypted);
   const ProtectedPan again = *vault.Protect(kTenant, kCard, pan);
-  EXPECT_NE(std::vector<uint8_t>(first.encrypted.bytes.begin() + 1,
-                                 first.encrypted.bytes.begin() + 13),
-            std::vector<uint8_t>(again.encrypted.bytes.begin() + 1,
-                                 again.encrypted.bytes.begin() + 13));
+  EXPECT_NE(
+      std::vector<uint8_t>(first.encrypted.bytes.begin() + 1, first.encrypted.bytes.begin() + 13),
+      std::vector<uint8_t>(again.encrypted.bytes.begin() + 1, again.encrypted.bytes.begin() + 13));
 
   std::set<std::string> tokens;
   for (uint64_t serial = 0; serial < 2000; ++serial) {

@@ -87,9 +87,12 @@ DeclineReason DecideStandIn(const RealtimeDecisionSettings& settings, uint64_t a
     return DeclineReason::kNone;
   }
   switch (failure) {
-    case ClientFailure::kTimeout: return DeclineReason::kClientTimeoutStandIn;
-    case ClientFailure::kUnavailable: return DeclineReason::kClientUnavailableStandIn;
-    case ClientFailure::kBadSignature: return DeclineReason::kClientBadSignatureStandIn;
+    case ClientFailure::kTimeout:
+      return DeclineReason::kClientTimeoutStandIn;
+    case ClientFailure::kUnavailable:
+      return DeclineReason::kClientUnavailableStandIn;
+    case ClientFailure::kBadSignature:
+      return DeclineReason::kClientBadSignatureStandIn;
   }
   return DeclineReason::kSystemError;  // An unknown failure kind never approves.
 }

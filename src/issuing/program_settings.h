@@ -67,10 +67,10 @@ struct RealtimeDecisionSettings {
 // Why a realtime decision setting is invalid (stable numbers).
 enum class RealtimeDecisionProblem : uint8_t {
   kNone = 0,
-  kInvalidUrl = 1,        // Not http:// or https:// followed by printable ASCII,
-                          // empty while required, or bytes after url_length.
-  kInvalidDeadline = 2,   // Outside kDecisionDeadlineMsMin..kDecisionDeadlineMsMax.
-  kInvalidStandIn = 3,    // Unknown policy value.
+  kInvalidUrl = 1,       // Not http:// or https:// followed by printable ASCII,
+                         // empty while required, or bytes after url_length.
+  kInvalidDeadline = 2,  // Outside kDecisionDeadlineMsMin..kDecisionDeadlineMsMax.
+  kInvalidStandIn = 3,   // Unknown policy value.
 };
 RealtimeDecisionProblem CheckRealtimeDecisionSettings(const RealtimeDecisionSettings& settings);
 

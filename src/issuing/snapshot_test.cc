@@ -49,7 +49,9 @@ std::vector<std::pair<Command, uint64_t>> RichLog() {
   const PanVault vault(TestKey());
   const uint64_t t0 = NsAt(2026, 3, 11, 12);
   std::vector<std::pair<Command, uint64_t>> log;
-  const auto add = [&log](Command command, uint64_t at) { log.emplace_back(std::move(command), at); };
+  const auto add = [&log](Command command, uint64_t at) {
+    log.emplace_back(std::move(command), at);
+  };
   add(CreateTenant{TenantId(1), TestName("Acme")}, t0);
   add(CreateTenant{TenantId(2), TestName("Globex")}, t0);
   add(CreateProgram{TenantId(1), ProgramId(10), TestName("Debit"), kUsd}, t0);
@@ -279,9 +281,9 @@ TEST_F(SnapshotRecordTest, RejectsRecordsThatBreakTheStateRules) {
   ASSERT_NE(at, std::string::npos);
   std::memset(bytes.data() + at, 0xff, 8);
   Reseal(&bytes);
-  EXPECT_NE(IssuingState::Deserialize(bytes, SmallCapacity()).status().message().find(
-                "INVALID_CONTROLS"),
-            std::string::npos);
+  EXPECT_NE(
+      IssuingState::Deserialize(bytes, SmallCapacity()).status().message().find("INVALID_CONTROLS"),
+      std::string::npos);
 
   // A user with status 4, a tenant with id 0.
   EXPECT_NE(Corrupt(Le64({100, 1}), 16, 4).message().find("INVALID_STATUS"), std::string::npos);
@@ -297,15 +299,17 @@ TEST_F(SnapshotRecordTest, RejectsDuplicates) {
   ASSERT_NE(at, std::string::npos);
   bytes[at + 32] = 0x88;  // Ledger 5001 -> 5000 (0x1388).
   Reseal(&bytes);
-  EXPECT_NE(IssuingState::Deserialize(bytes, SmallCapacity()).status().message().find(
-                "LEDGER_ACCOUNT_IN_USE"),
+  EXPECT_NE(IssuingState::Deserialize(bytes, SmallCapacity())
+                .status()
+                .message()
+                .find("LEDGER_ACCOUNT_IN_USE"),
             std::string::npos);
   bytes = state_.Serialize();
   bytes[at] = 0xe8;  // Account 1001 -> 1000.
   Reseal(&bytes);
-  EXPECT_NE(IssuingState::Deserialize(bytes, SmallCapacity()).status().message().find(
-                "ACCOUNT_EXISTS"),
-            std::string::npos);
+  EXPECT_NE(
+      IssuingState::Deserialize(bytes, SmallCapacity()).status().message().find("ACCOUNT_EXISTS"),
+      std::string::npos);
 }
 
 TEST_F(SnapshotRecordTest, CountersOverTheRingAreRejected) {
@@ -383,9 +387,9 @@ TEST(PanExposureTest, NoClearPanInAnySerializedForm) {
       const std::vector<uint8_t> bcd_prefix(bcd.begin(), bcd.begin() + 6);
       for (const std::vector<uint8_t>& blob : blobs) {
         EXPECT_EQ(Find(blob, std::vector<uint8_t>(pan.begin(), pan.end())), std::string::npos);
-        EXPECT_EQ(Find(blob, std::vector<uint8_t>(without_last_four.begin(),
-                                                  without_last_four.end())),
-                  std::string::npos);
+        EXPECT_EQ(
+            Find(blob, std::vector<uint8_t>(without_last_four.begin(), without_last_four.end())),
+            std::string::npos);
         EXPECT_EQ(Find(blob, bcd), std::string::npos);
         EXPECT_EQ(Find(blob, bcd_prefix), std::string::npos);
       }

@@ -16,22 +16,30 @@ static_assert(offsetof(Card, counters) == 64, "the spend amounts start the secon
 
 CommandResult FromTransition(TransitionResult transition, CommandResult terminal) {
   switch (transition) {
-    case TransitionResult::kAllowed: return CommandResult::kOk;
-    case TransitionResult::kUnchanged: return CommandResult::kStatusUnchanged;
-    case TransitionResult::kFromTerminal: return terminal;
-    case TransitionResult::kNotAllowed: return CommandResult::kTransitionNotAllowed;
-    case TransitionResult::kInvalidStatus: return CommandResult::kInvalidStatus;
+    case TransitionResult::kAllowed:
+      return CommandResult::kOk;
+    case TransitionResult::kUnchanged:
+      return CommandResult::kStatusUnchanged;
+    case TransitionResult::kFromTerminal:
+      return terminal;
+    case TransitionResult::kNotAllowed:
+      return CommandResult::kTransitionNotAllowed;
+    case TransitionResult::kInvalidStatus:
+      return CommandResult::kInvalidStatus;
   }
   return CommandResult::kInvalidStatus;
 }
 
 CommandResult FromRealtimeProblem(RealtimeDecisionProblem problem) {
   switch (problem) {
-    case RealtimeDecisionProblem::kNone: return CommandResult::kOk;
-    case RealtimeDecisionProblem::kInvalidUrl: return CommandResult::kInvalidClientUrl;
+    case RealtimeDecisionProblem::kNone:
+      return CommandResult::kOk;
+    case RealtimeDecisionProblem::kInvalidUrl:
+      return CommandResult::kInvalidClientUrl;
     case RealtimeDecisionProblem::kInvalidDeadline:
       return CommandResult::kInvalidDecisionDeadline;
-    case RealtimeDecisionProblem::kInvalidStandIn: return CommandResult::kInvalidStandIn;
+    case RealtimeDecisionProblem::kInvalidStandIn:
+      return CommandResult::kInvalidStandIn;
   }
   return CommandResult::kInvalidStandIn;
 }
@@ -114,9 +122,8 @@ uint64_t IssuingState::LedgerHash(LedgerAccountId ledger_account_id) const {
 }
 
 uint32_t IssuingState::FindTenantSlot(TenantId tenant_id) const {
-  return tenant_index_.Find(TenantHash(tenant_id), [&](uint32_t slot) {
-    return tenants_[slot].id == tenant_id;
-  });
+  return tenant_index_.Find(TenantHash(tenant_id),
+                            [&](uint32_t slot) { return tenants_[slot].id == tenant_id; });
 }
 
 uint32_t IssuingState::FindProgramSlot(TenantId tenant_id, ProgramId program_id) const {
@@ -227,13 +234,20 @@ uint32_t IssuingState::SlotOf(const Card& card) const {
 
 DeclineReason IssuingState::CheckCard(const Card& card, const AuthorizationContext& context) const {
   switch (card.status) {
-    case CardStatus::kActive: break;
-    case CardStatus::kCreated: return DeclineReason::kCardNotActive;
-    case CardStatus::kBlocked: return DeclineReason::kCardBlocked;
-    case CardStatus::kLost: return DeclineReason::kCardLost;
-    case CardStatus::kStolen: return DeclineReason::kCardStolen;
-    case CardStatus::kExpired: return DeclineReason::kCardExpired;
-    case CardStatus::kClosed: return DeclineReason::kCardClosed;
+    case CardStatus::kActive:
+      break;
+    case CardStatus::kCreated:
+      return DeclineReason::kCardNotActive;
+    case CardStatus::kBlocked:
+      return DeclineReason::kCardBlocked;
+    case CardStatus::kLost:
+      return DeclineReason::kCardLost;
+    case CardStatus::kStolen:
+      return DeclineReason::kCardStolen;
+    case CardStatus::kExpired:
+      return DeclineReason::kCardExpired;
+    case CardStatus::kClosed:
+      return DeclineReason::kCardClosed;
   }
   if (IsPastExpiry(card.expiry_year, card.expiry_month, context.timestamp_ns)) {
     return DeclineReason::kCardExpired;
@@ -244,9 +258,12 @@ DeclineReason IssuingState::CheckCard(const Card& card, const AuthorizationConte
     return DeclineReason::kCardExpiryMismatch;
   }
   switch (user_statuses_[card.user_slot]) {
-    case UserStatus::kActive: break;
-    case UserStatus::kBlocked: return DeclineReason::kUserBlocked;
-    case UserStatus::kDisabled: return DeclineReason::kUserDisabled;
+    case UserStatus::kActive:
+      break;
+    case UserStatus::kBlocked:
+      return DeclineReason::kUserBlocked;
+    case UserStatus::kDisabled:
+      return DeclineReason::kUserDisabled;
   }
   if (context.currency_numeric != card.currency_numeric) {
     return DeclineReason::kCurrencyNotSupported;
@@ -276,32 +293,30 @@ DeclineReason IssuingState::CheckAuthorization(const Card& card,
   return EvaluateCardControls(card, context);
 }
 
-CommandResult IssuingState::AddCardSpend(const Card& card, uint64_t amount_minor,
-                                        uint64_t authorization_timestamp_ns,
-                                        bool counts_toward_velocity) {
+template <typename Update>
+CommandResult IssuingState::UpdateSpend(const Card& card, uint64_t authorization_timestamp_ns,
+                                        Update&& update) {
   if (authorization_timestamp_ns >= kTimestampNsMax) return CommandResult::kInvalidTimestamp;
-  Card& mutable_card = cards_[SlotOf(card)];
-  bool exact = AddSpend(&mutable_card.counters, amount_minor,
-                                    authorization_timestamp_ns, counts_toward_velocity);
-  exact &= AddSpend(&accounts_[card.account_slot].counters, amount_minor,
-                                authorization_timestamp_ns, counts_toward_velocity);
-  exact &= AddSpend(&programs_[card.program_slot].counters, amount_minor,
-                                authorization_timestamp_ns, counts_toward_velocity);
+  bool exact = update(&cards_[SlotOf(card)].counters);
+  exact &= update(&accounts_[card.account_slot].counters);
+  exact &= update(&programs_[card.program_slot].counters);
   return exact ? CommandResult::kOk : CommandResult::kSpendNotExact;
 }
 
-CommandResult IssuingState::RemoveCardSpend(const Card& card, uint64_t amount_minor,
+CommandResult IssuingState::AddCardSpend(const Card& card, uint64_t amount_minor,
                                          uint64_t authorization_timestamp_ns,
-                                         bool release_velocity) {
-  if (authorization_timestamp_ns >= kTimestampNsMax) return CommandResult::kInvalidTimestamp;
-  Card& mutable_card = cards_[SlotOf(card)];
-  bool exact = RemoveSpend(&mutable_card.counters, amount_minor,
-                                     authorization_timestamp_ns, release_velocity);
-  exact &= RemoveSpend(&accounts_[card.account_slot].counters, amount_minor,
-                                 authorization_timestamp_ns, release_velocity);
-  exact &= RemoveSpend(&programs_[card.program_slot].counters, amount_minor,
-                                 authorization_timestamp_ns, release_velocity);
-  return exact ? CommandResult::kOk : CommandResult::kSpendNotExact;
+                                         bool counts_toward_velocity) {
+  return UpdateSpend(card, authorization_timestamp_ns, [&](SpendCounters* counters) {
+    return AddSpend(counters, amount_minor, authorization_timestamp_ns, counts_toward_velocity);
+  });
+}
+
+CommandResult IssuingState::RemoveCardSpend(const Card& card, uint64_t amount_minor,
+                                            uint64_t authorization_timestamp_ns,
+                                            bool release_velocity) {
+  return UpdateSpend(card, authorization_timestamp_ns, [&](SpendCounters* counters) {
+    return RemoveSpend(counters, amount_minor, authorization_timestamp_ns, release_velocity);
+  });
 }
 
 // ---------------------------------------------------------------- inserts
@@ -499,8 +514,7 @@ CommandResult IssuingState::ApplyCommand(const SetRealtimeDecision& command, uin
   if (FindTenantSlot(command.tenant_id) == kNoSlot) return CommandResult::kTenantNotFound;
   const uint32_t slot = FindProgramSlot(command.tenant_id, command.program_id);
   if (slot == kNoSlot) return CommandResult::kProgramNotFound;
-  const CommandResult result =
-      FromRealtimeProblem(CheckRealtimeDecisionSettings(command.settings));
+  const CommandResult result = FromRealtimeProblem(CheckRealtimeDecisionSettings(command.settings));
   if (result != CommandResult::kOk) return result;
   programs_[slot].realtime_decision = command.settings;
   return CommandResult::kOk;
@@ -532,8 +546,8 @@ CommandResult IssuingState::ApplyCommand(const SetUserStatus& command, uint64_t 
   const uint32_t slot = FindUserSlot(command.tenant_id, command.user_id);
   if (slot == kNoSlot) return CommandResult::kUserNotFound;
   User& user = users_[slot];
-  const CommandResult result =
-      FromTransition(CheckUserTransition(user.status, command.status), CommandResult::kUserDisabled);
+  const CommandResult result = FromTransition(CheckUserTransition(user.status, command.status),
+                                              CommandResult::kUserDisabled);
   if (result != CommandResult::kOk) return result;
   user.status = command.status;
   user_statuses_[slot] = command.status;
@@ -620,7 +634,7 @@ CommandResult IssuingState::ApplyCommand(const RecordSpend& command, uint64_t) {
   const uint32_t slot = FindCardSlot(command.tenant_id, command.card_id);
   if (slot == kNoSlot) return CommandResult::kCardNotFound;
   return AddCardSpend(cards_[slot], command.amount_minor, command.authorization_timestamp_ns,
-                     command.counts_toward_velocity);
+                      command.counts_toward_velocity);
 }
 
 CommandResult IssuingState::ApplyCommand(const ReleaseSpend& command, uint64_t) {
@@ -629,7 +643,7 @@ CommandResult IssuingState::ApplyCommand(const ReleaseSpend& command, uint64_t) 
   const uint32_t slot = FindCardSlot(command.tenant_id, command.card_id);
   if (slot == kNoSlot) return CommandResult::kCardNotFound;
   return RemoveCardSpend(cards_[slot], command.amount_minor, command.authorization_timestamp_ns,
-                      command.release_velocity);
+                         command.release_velocity);
 }
 
 // ---------------------------------------------------------------- invariants

@@ -109,13 +109,9 @@ class IssuingState {
   const User& UserOf(const Card& card) const { return users_[card.user_slot]; }
   const Account& AccountOf(const Card& card) const { return accounts_[card.account_slot]; }
   const Program& ProgramOf(const Card& card) const { return programs_[card.program_slot]; }
-  const Program& ProgramOf(const Account& account) const {
-    return programs_[account.program_slot];
-  }
+  const Program& ProgramOf(const Account& account) const { return programs_[account.program_slot]; }
   const Tenant& TenantOf(const Program& program) const { return tenants_[program.tenant_slot]; }
-  const EncryptedPan& EncryptedPanOf(const Card& card) const {
-    return card_pans_[SlotOf(card)];
-  }
+  const EncryptedPan& EncryptedPanOf(const Card& card) const { return card_pans_[SlotOf(card)]; }
   // The controls set at one level, or nullptr when none are.
   const Controls* CardControls(const Card& card) const { return ControlsAt(card.controls_slot); }
   const Controls* AccountControls(const Account& account) const {
@@ -152,13 +148,13 @@ class IssuingState {
   // anyway) or kInvalidTimestamp (nothing changed). The RecordSpend command
   // does the same for a card named by id.
   CommandResult AddCardSpend(const Card& card, uint64_t amount_minor,
-                            uint64_t authorization_timestamp_ns, bool counts_toward_velocity);
+                             uint64_t authorization_timestamp_ns, bool counts_toward_velocity);
   // Takes back a reversed or expired amount at the three levels (see
   // RemoveSpend in controls.h). Returns kOk, kSpendNotExact (clamped at
   // zero, applied anyway) or kInvalidTimestamp (nothing changed). The
   // ReleaseSpend command does the same for a card named by id.
   CommandResult RemoveCardSpend(const Card& card, uint64_t amount_minor,
-                             uint64_t authorization_timestamp_ns, bool release_velocity);
+                                uint64_t authorization_timestamp_ns, bool release_velocity);
 
   // Records in creation order (the order Serialize writes them).
   std::span<const Tenant> tenants() const { return tenants_; }
@@ -179,8 +175,8 @@ class IssuingState {
   // magic, version, truncated or trailing bytes, or any record that breaks a
   // rule of the state (unknown reference, duplicate id, invalid value);
   // ResourceExhausted when it does not fit `capacity`.
-  static base::Result<std::unique_ptr<IssuingState>> Deserialize(
-      std::span<const uint8_t> bytes, const IssuingCapacity& capacity);
+  static base::Result<std::unique_ptr<IssuingState>> Deserialize(std::span<const uint8_t> bytes,
+                                                                 const IssuingCapacity& capacity);
 
   // Asserts every cross-record invariant: references resolve within the same
   // tenant, a card's program is its account's, indices hold every record,
@@ -228,6 +224,9 @@ class IssuingState {
   CommandResult InsertAccount(const Account& account, Mode mode);
   CommandResult InsertCard(const Card& card, const EncryptedPan& encrypted, Mode mode,
                            uint64_t timestamp_ns);
+  // Applies `update` to the card's, its account's and its program's counters.
+  template <typename Update>
+  CommandResult UpdateSpend(const Card& card, uint64_t authorization_timestamp_ns, Update&& update);
   // Sets (or clears, for unrestricted controls) the controls in *slot.
   CommandResult StoreControls(const Controls& controls, uint32_t* slot);
 

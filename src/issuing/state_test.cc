@@ -167,8 +167,7 @@ TEST_F(StateTest, CreateCardRules) {
   EXPECT_EQ(attempt([](CreateCard& c) { c.account_id = AccountId(5); }),
             CommandResult::kAccountNotFound);
   EXPECT_EQ(attempt([](CreateCard& c) { c.expiry_month = 0; }), CommandResult::kInvalidExpiryDate);
-  EXPECT_EQ(attempt([](CreateCard& c) { c.expiry_month = 13; }),
-            CommandResult::kInvalidExpiryDate);
+  EXPECT_EQ(attempt([](CreateCard& c) { c.expiry_month = 13; }), CommandResult::kInvalidExpiryDate);
   EXPECT_EQ(attempt([](CreateCard& c) { c.expiry_year = 1999; }),
             CommandResult::kInvalidExpiryDate);
   EXPECT_EQ(attempt([](CreateCard& c) { c.expiry_year = 2200; }),
@@ -285,11 +284,11 @@ TEST_F(TenantIsolationTest, AnotherTenantsIdsBehaveAsAbsentOnEveryCommand) {
   // Referencing the first tenant's program, user and account from the other.
   AddProgram(kOther, ProgramId(20), kUsd);
   AddUser(kOther, UserId(200));
-  EXPECT_EQ(Run(CreateAccount{kOther, AccountId(2000), kProgram, UserId(200),
-                              LedgerAccountId(6000), kUsd}),
+  EXPECT_EQ(Run(CreateAccount{kOther, AccountId(2000), kProgram, UserId(200), LedgerAccountId(6000),
+                              kUsd}),
             CommandResult::kProgramNotFound);
-  EXPECT_EQ(Run(CreateAccount{kOther, AccountId(2000), ProgramId(20), kUser,
-                              LedgerAccountId(6000), kUsd}),
+  EXPECT_EQ(Run(CreateAccount{kOther, AccountId(2000), ProgramId(20), kUser, LedgerAccountId(6000),
+                              kUsd}),
             CommandResult::kUserNotFound);
   AddAccount(kOther, AccountId(2000), ProgramId(20), UserId(200), LedgerAccountId(6000), kUsd);
   EXPECT_EQ(Run(MakeCard(kOther, CardId(70), kUser, AccountId(2000), TestPan(70))),
@@ -321,9 +320,9 @@ TEST_F(TenantIsolationTest, TheSameIdsAreFreeForAnotherTenant) {
   // But a PAN and a ledger account are unique across tenants.
   EXPECT_EQ(Run(MakeCard(kOther, CardId(71), kUser, kAccount, TestPan(7))),
             CommandResult::kPanAlreadyIssued);
-  EXPECT_EQ(Run(CreateAccount{kOther, AccountId(2001), kProgram, kUser, LedgerAccountId(5000),
-                              kEur}),
-            CommandResult::kLedgerAccountInUse);
+  EXPECT_EQ(
+      Run(CreateAccount{kOther, AccountId(2001), kProgram, kUser, LedgerAccountId(5000), kEur}),
+      CommandResult::kLedgerAccountInUse);
   state_.CheckInvariants();
 }
 
@@ -498,9 +497,9 @@ TEST_F(StateTest, ControlsCapacity) {
   EXPECT_EQ(small.Apply(SetControls{kTenant, ControlLevel::kProgram, kProgram.value(), controls},
                         start_ns_),
             CommandResult::kOk);
-  EXPECT_EQ(small.Apply(SetControls{kTenant, ControlLevel::kProgramCardDefault, kProgram.value(),
-                                    controls},
-                        start_ns_),
+  EXPECT_EQ(small.Apply(
+                SetControls{kTenant, ControlLevel::kProgramCardDefault, kProgram.value(), controls},
+                start_ns_),
             CommandResult::kCapacityExhausted);
   EXPECT_EQ(small.ProgramCardDefaultControls(small.programs()[0]), nullptr);
 }

@@ -64,8 +64,8 @@ class IssuingFixture : public ::testing::Test {
     command.pan = *vault_.Protect(tenant, card, pan);
     return command;
   }
-  void AddCard(TenantId tenant, CardId card, UserId user, AccountId account,
-               const std::string& pan, CardStatus status = CardStatus::kActive) {
+  void AddCard(TenantId tenant, CardId card, UserId user, AccountId account, const std::string& pan,
+               CardStatus status = CardStatus::kActive) {
     MustRun(MakeCard(tenant, card, user, account, pan, status));
   }
   const Card& TheCard() const { return *state_.FindCard(kTenant, kCard); }

@@ -18,8 +18,8 @@ inline constexpr uint16_t kUsd = 840;
 inline constexpr uint16_t kEur = 978;
 
 // Nanoseconds since the epoch of a UTC date and time (days_from_civil).
-inline uint64_t NsAt(int year, unsigned month, unsigned day, unsigned hour = 0,
-                     unsigned minute = 0, unsigned second = 0) {
+inline uint64_t NsAt(int year, unsigned month, unsigned day, unsigned hour = 0, unsigned minute = 0,
+                     unsigned second = 0) {
   year -= month <= 2 ? 1 : 0;
   const int era = (year >= 0 ? year : year - 399) / 400;
   const unsigned year_of_era = static_cast<unsigned>(year - era * 400);

@@ -84,7 +84,7 @@ std::string_view ControlLevelName(ControlLevel level);
 inline constexpr uint32_t kNameLengthMax = 64;        // Bytes of a tenant or program name.
 inline constexpr uint32_t kClientUrlLengthMax = 256;  // Bytes of a real-time decision URL.
 inline constexpr uint16_t kDecisionDeadlineMsDefault = 1500;
-inline constexpr uint16_t kDecisionDeadlineMsMin = 50;  // Below this no client can answer.
+inline constexpr uint16_t kDecisionDeadlineMsMin = 50;    // Below this no client can answer.
 inline constexpr uint16_t kDecisionDeadlineMsMax = 2000;  // Card networks' SLA leaves no more.
 inline constexpr uint16_t kHoldExpiryDaysDefault = 7;
 inline constexpr uint16_t kHoldExpiryDaysMax =

@@ -46,10 +46,26 @@ class ByteReader {
  public:
   explicit ByteReader(std::span<const uint8_t> in) : in_(in) {}
 
-  uint8_t U8() { uint8_t value = 0; Bytes(&value, 1); return value; }
-  uint16_t U16() { uint16_t value = 0; Bytes(&value, 2); return value; }
-  uint32_t U32() { uint32_t value = 0; Bytes(&value, 4); return value; }
-  uint64_t U64() { uint64_t value = 0; Bytes(&value, 8); return value; }
+  uint8_t U8() {
+    uint8_t value = 0;
+    Bytes(&value, 1);
+    return value;
+  }
+  uint16_t U16() {
+    uint16_t value = 0;
+    Bytes(&value, 2);
+    return value;
+  }
+  uint32_t U32() {
+    uint32_t value = 0;
+    Bytes(&value, 4);
+    return value;
+  }
+  uint64_t U64() {
+    uint64_t value = 0;
+    Bytes(&value, 8);
+    return value;
+  }
   void Bytes(void* out, size_t size) {
     if (!ok_ || size > in_.size() - position_) {
       ok_ = false;
