@@ -4,14 +4,16 @@
 // checking it: slots are bounds-checked before use, enum bytes before they are read as enums,
 // currencies before they index a table, index cells before any lookup.
 //
-// CheckAllInvariants reads the big arrays sequentially; its only random accesses go to small
-// tables (pending states, bitmaps), so 10M transfers take about 0.1 s and it fits a cold start.
-// CheckReferences follows every id to its record; on 10M transfers that is tens of millions of
-// cache misses (about 1 s even with the prefetch pipeline below), so it is kept apart.
+// CheckAllInvariants (InvariantScan) reads the big arrays sequentially; its only random
+// accesses go to small tables (pending states, bitmaps), so it runs at memory speed and the
+// snapshot loader can run it chunk by chunk as it copies. CheckReferences follows every id to
+// its record; on 10M transfers that is tens of millions of cache misses (about 1 s even with
+// the prefetch pipeline below), so it is kept apart.
 #include <algorithm>
 #include <string>
 
 #include "base/money.h"
+#include "ledger/invariant_scan.h"
 #include "ledger/ledger.h"
 
 namespace tangelo::ledger {
@@ -24,14 +26,75 @@ base::Status Broken(const std::string& what, uint64_t index) {
   return base::Internal("ledger invariant broken: " + what + " (at " + std::to_string(index) + ")");
 }
 
-// Every occupied cell names a record in range, no record twice, and there is one cell per
-// record. This is what makes every later Find memory-safe: slots in range, and (as records
-// never exceed half the table) an empty cell always ends a probe.
-base::Status CheckIndexCells(const IdIndex& index, uint32_t records_count, const char* what) {
-  std::vector<bool> seen(records_count, false);
-  uint64_t occupied = 0;
+u128 ExpiresAtNs(const Transfer& pending) {
+  return u128{pending.timestamp} + u128{pending.timeout_seconds} * kNanosecondsPerSecond;
+}
+
+}  // namespace
+
+base::Status Ledger::CheckAllInvariants() const {
+  InvariantScan scan(*this);
+  TG_RETURN_IF_ERROR(scan.Start());
+  TG_RETURN_IF_ERROR(scan.AccountIndexCells(0, account_index_.capacity()));
+  TG_RETURN_IF_ERROR(scan.TransferIndexCells(0, transfer_index_.capacity()));
+  TG_RETURN_IF_ERROR(scan.Accounts(0, accounts_count_));
+  TG_RETURN_IF_ERROR(scan.ExpiryEntries(0, expiry_count_));
+  TG_RETURN_IF_ERROR(scan.Transfers(0, transfers_count_));
+  return scan.Finish();
+}
+
+// The structural index check CheckReferences needs before its first lookup.
+base::Status Ledger::CheckIndexes() const {
+  InvariantScan scan(*this);
+  TG_RETURN_IF_ERROR(scan.Start());
+  TG_RETURN_IF_ERROR(scan.AccountIndexCells(0, account_index_.capacity()));
+  TG_RETURN_IF_ERROR(scan.TransferIndexCells(0, transfer_index_.capacity()));
+  return scan.FinishIndexes();
+}
+
+Ledger::InvariantScan::InvariantScan(const Ledger& ledger)
+    : ledger_(ledger),
+      account_cells_seen_(ledger.accounts_count_, false),
+      transfer_cells_seen_(ledger.transfers_count_, false),
+      account_sums_(kCurrencyCodesMax),
+      transfer_sums_(kCurrencyCodesMax),
+      in_heap_(ledger.transfers_count_, false),
+      resolved_(ledger.transfers_count_, false) {}
+
+base::Status Ledger::InvariantScan::Start() {
+  if (ledger_.accounts_count_ > ledger_.capacities_.accounts_max) {
+    return Broken("accounts count", ledger_.accounts_count_);
+  }
+  if (ledger_.transfers_count_ > ledger_.capacities_.transfers_max) {
+    return Broken("transfers count", ledger_.transfers_count_);
+  }
+  if (ledger_.expiry_count_ > ledger_.transfers_count_) {
+    return Broken("expiry heap count", ledger_.expiry_count_);
+  }
+  if (ledger_.currencies_count_ > kCurrencyCodesMax) {
+    return Broken("currency count", ledger_.currencies_count_);
+  }
+  for (uint32_t index = 0; index < ledger_.currencies_count_; ++index) {
+    const uint16_t code = ledger_.currencies_[index];
+    if (code == 0 || code >= kCurrencyCodesMax || listed_[code] ||
+        !base::CurrencyFromNumeric(code).has_value()) {
+      return Broken("currency list", index);
+    }
+    listed_[code] = true;
+  }
+  return base::Status::Ok();
+}
+
+// Every occupied cell names a record in range, no record twice, and (checked by Finish) there
+// is one cell per record. This is what makes every later Find memory-safe: slots in range, and
+// (as records never exceed half the table) an empty cell always ends a probe.
+base::Status Ledger::InvariantScan::IndexCells(const IdIndex& index, uint32_t records_count,
+                                               uint32_t first, uint32_t end,
+                                               std::vector<bool>& seen, uint64_t& occupied,
+                                               const char* what) {
+  TG_ASSERT(first <= end && end <= index.capacity());
   const uint64_t* cells = index.cells();
-  for (uint32_t position = 0; position < index.capacity(); ++position) {
+  for (uint32_t position = first; position < end; ++position) {
     if (cells[position] == 0) continue;
     const uint32_t slot = IdIndex::CellSlot(cells[position]);
     if (slot >= records_count || seen[slot]) {
@@ -40,71 +103,35 @@ base::Status CheckIndexCells(const IdIndex& index, uint32_t records_count, const
     seen[slot] = true;
     ++occupied;
   }
-  if (occupied != records_count) return Broken(std::string(what) + " index count", occupied);
   return base::Status::Ok();
 }
 
-// Caches base::CurrencyFromNumeric per code (a linear search) for scans over millions of rows.
-class SupportedCurrencies {
- public:
-  bool Contains(uint16_t code) {
-    if (code == 0 || code >= Ledger::kCurrencyCodesMax) return false;
-    if (known_[code] == 0) known_[code] = base::CurrencyFromNumeric(code).has_value() ? 1 : 2;
-    return known_[code] == 1;
-  }
-
- private:
-  uint8_t known_[Ledger::kCurrencyCodesMax] = {};
-};
-
-u128 ExpiresAtNs(const Transfer& pending) {
-  return u128{pending.timestamp} + u128{pending.timeout_seconds} * kNanosecondsPerSecond;
+base::Status Ledger::InvariantScan::AccountIndexCells(uint32_t first, uint32_t end) {
+  return IndexCells(ledger_.account_index_, ledger_.accounts_count_, first, end,
+                    account_cells_seen_, account_cells_occupied_, "account");
 }
 
-}  // namespace
-
-base::Status Ledger::CheckAllInvariants() const {
-  TG_RETURN_IF_ERROR(CheckIndexes());
-  TG_RETURN_IF_ERROR(CheckAccounts());
-  std::vector<bool> in_heap;
-  TG_RETURN_IF_ERROR(CheckExpiryHeap(&in_heap));
-  return CheckTransfers(in_heap);
+base::Status Ledger::InvariantScan::TransferIndexCells(uint32_t first, uint32_t end) {
+  return IndexCells(ledger_.transfer_index_, ledger_.transfers_count_, first, end,
+                    transfer_cells_seen_, transfer_cells_occupied_, "transfer");
 }
 
-base::Status Ledger::CheckIndexes() const {
-  if (accounts_count_ > capacities_.accounts_max) return Broken("accounts count", accounts_count_);
-  if (transfers_count_ > capacities_.transfers_max) {
-    return Broken("transfers count", transfers_count_);
-  }
-  TG_RETURN_IF_ERROR(CheckIndexCells(account_index_, accounts_count_, "account"));
-  return CheckIndexCells(transfer_index_, transfers_count_, "transfer");
-}
-
-base::Status Ledger::CheckAccounts() const {
-  SupportedCurrencies supported;
-  std::vector<bool> listed(kCurrencyCodesMax, false);
-  for (uint32_t index = 0; index < currencies_count_; ++index) {
-    const uint16_t code = currencies_[index];
-    if (!supported.Contains(code) || listed[code]) return Broken("currency list", index);
-    listed[code] = true;
-  }
-  std::vector<CurrencyTotals> sums(kCurrencyCodesMax);
-  uint64_t previous_timestamp = 0;
-  for (uint32_t slot = 0; slot < accounts_count_; ++slot) {
-    const Account& account = accounts_[slot];
+base::Status Ledger::InvariantScan::Accounts(uint32_t first, uint32_t end) {
+  TG_ASSERT(first <= end && end <= ledger_.accounts_count_);
+  for (uint32_t slot = first; slot < end; ++slot) {
+    const Account& account = ledger_.accounts_[slot];
     if (account.id == 0) return Broken("account id is zero", slot);
-    if (account.timestamp <= previous_timestamp || account.timestamp > last_timestamp_ns_) {
+    if (account.timestamp <= previous_account_timestamp_ ||
+        account.timestamp > ledger_.last_timestamp_ns_) {
       return Broken("account timestamps must increase", slot);
     }
-    previous_timestamp = account.timestamp;
+    previous_account_timestamp_ = account.timestamp;
     if ((account.flags & ~AccountFlags::kAll) != 0 || account.reserved != 0 ||
         ((account.flags & AccountFlags::kDebitsMustNotExceedCredits) != 0 &&
          (account.flags & AccountFlags::kCreditsMustNotExceedDebits) != 0)) {
       return Broken("account flags", slot);
     }
-    if (!supported.Contains(account.currency) || !listed[account.currency]) {
-      return Broken("account currency", slot);
-    }
+    if (!Listed(account.currency)) return Broken("account currency", slot);
     const u128 debits = u128{account.debits_pending} + account.debits_posted;
     const u128 credits = u128{account.credits_pending} + account.credits_posted;
     if (debits > UINT64_MAX || credits > UINT64_MAX) return Broken("account overflow", slot);
@@ -116,41 +143,25 @@ base::Status Ledger::CheckAccounts() const {
         credits > account.debits_posted) {
       return Broken("credits exceed debits on a credits-limited account", slot);
     }
-    sums[account.currency].Add(account);
-  }
-  for (uint32_t index = 0; index < currencies_count_; ++index) {
-    const uint16_t code = currencies_[index];
-    const CurrencyTotals& sum = sums[code];
-    const CurrencyTotals& running = totals_[code];
-    if (sum.debits_pending != running.debits_pending ||
-        sum.debits_posted != running.debits_posted ||
-        sum.credits_pending != running.credits_pending ||
-        sum.credits_posted != running.credits_posted) {
-      return Broken("running totals differ from the accounts", code);
-    }
-    if (sum.debits_posted != sum.credits_posted) return Broken("posted debits != credits", code);
-    if (sum.debits_pending != sum.credits_pending) {
-      return Broken("pending debits != credits", code);
-    }
+    account_sums_[account.currency].Add(account);
   }
   return base::Status::Ok();
 }
 
-// Heap order and entry slots; that each entry's hold can expire and that every pending hold
-// with a timeout has an entry is checked by CheckTransfers from `in_heap`, and the expiry
-// times by CheckReferences.
-base::Status Ledger::CheckExpiryHeap(std::vector<bool>* in_heap) const {
-  in_heap->assign(transfers_count_, false);
-  if (expiry_count_ > transfers_count_) return Broken("expiry heap count", expiry_count_);
-  for (uint32_t position = 0; position < expiry_count_; ++position) {
-    const ExpiryEntry& entry = expiry_heap_[position];
-    if (entry.transfer_slot >= transfers_count_ || entry.reserved != 0 ||
-        (*in_heap)[entry.transfer_slot]) {
+// Heap order and entry slots. That each entry's hold can expire, and that every pending hold
+// with a timeout has an entry, is checked by Transfers from in_heap_; the expiry times by
+// CheckReferences.
+base::Status Ledger::InvariantScan::ExpiryEntries(uint32_t first, uint32_t end) {
+  TG_ASSERT(first <= end && end <= ledger_.expiry_count_);
+  for (uint32_t position = first; position < end; ++position) {
+    const ExpiryEntry& entry = ledger_.expiry_heap_[position];
+    if (entry.transfer_slot >= ledger_.transfers_count_ || entry.reserved != 0 ||
+        in_heap_[entry.transfer_slot]) {
       return Broken("expiry entry slot", position);
     }
-    (*in_heap)[entry.transfer_slot] = true;
+    in_heap_[entry.transfer_slot] = true;
     if (position > 0) {
-      const ExpiryEntry& parent = expiry_heap_[(position - 1) / 2];
+      const ExpiryEntry& parent = ledger_.expiry_heap_[(position - 1) / 2];
       if (entry.expires_at_ns < parent.expires_at_ns ||
           (entry.expires_at_ns == parent.expires_at_ns &&
            entry.transfer_slot < parent.transfer_slot)) {
@@ -161,28 +172,22 @@ base::Status Ledger::CheckExpiryHeap(std::vector<bool>* in_heap) const {
   return base::Status::Ok();
 }
 
-base::Status Ledger::CheckTransfers(const std::vector<bool>& in_heap) const {
-  SupportedCurrencies supported;
-  std::vector<bool> listed(kCurrencyCodesMax, false);
-  for (uint32_t index = 0; index < currencies_count_; ++index) listed[currencies_[index]] = true;
-  std::vector<CurrencyTotals> sums(kCurrencyCodesMax);
-  std::vector<bool> resolved(transfers_count_, false);
-  uint64_t resolutions = 0;        // Posts and voids.
-  uint64_t resolved_pendings = 0;  // Pending transfers in state posted or voided.
-  uint64_t previous_timestamp = 0;
-  for (uint32_t slot = 0; slot < transfers_count_; ++slot) {
-    const Transfer& transfer = transfers_[slot];
+base::Status Ledger::InvariantScan::Transfers(uint32_t first, uint32_t end) {
+  TG_ASSERT(first <= end && end <= ledger_.transfers_count_);
+  for (uint32_t slot = first; slot < end; ++slot) {
+    const Transfer& transfer = ledger_.transfers_[slot];
     // The state array is raw bytes from a snapshot: range-check before using it as an enum.
-    const uint8_t state_byte = static_cast<uint8_t>(pending_states_[slot]);
+    const uint8_t state_byte = static_cast<uint8_t>(ledger_.pending_states_[slot]);
     if (state_byte > static_cast<uint8_t>(PendingState::kExpired)) {
       return Broken("pending state value", slot);
     }
     const PendingState state = static_cast<PendingState>(state_byte);
     if (transfer.id == 0) return Broken("transfer id is zero", slot);
-    if (transfer.timestamp <= previous_timestamp || transfer.timestamp > last_timestamp_ns_) {
+    if (transfer.timestamp <= previous_transfer_timestamp_ ||
+        transfer.timestamp > ledger_.last_timestamp_ns_) {
       return Broken("transfer timestamps must increase", slot);
     }
-    previous_timestamp = transfer.timestamp;
+    previous_transfer_timestamp_ = transfer.timestamp;
     const uint16_t flags = transfer.flags;
     const bool is_pending = (flags & TransferFlags::kPending) != 0;
     const bool is_post = (flags & TransferFlags::kPostPendingTransfer) != 0;
@@ -194,9 +199,7 @@ base::Status Ledger::CheckTransfers(const std::vector<bool>& in_heap) const {
       return Broken("transfer flags", slot);
     }
     if (transfer.amount == 0) return Broken("transfer amount is zero", slot);
-    if (!supported.Contains(transfer.currency) || !listed[transfer.currency]) {
-      return Broken("transfer currency", slot);
-    }
+    if (!Listed(transfer.currency)) return Broken("transfer currency", slot);
     if (transfer.debit_account_id == 0 || transfer.credit_account_id == 0 ||
         transfer.debit_account_id == transfer.credit_account_id) {
       return Broken("transfer account ids", slot);
@@ -205,14 +208,14 @@ base::Status Ledger::CheckTransfers(const std::vector<bool>& in_heap) const {
         (!is_pending && transfer.timeout_seconds != 0) || ExpiresAtNs(transfer) > UINT64_MAX) {
       return Broken("transfer timeout", slot);
     }
-    if (in_heap[slot] &&
+    if (in_heap_[slot] &&
         (!is_pending || transfer.timeout_seconds == 0 || state == PendingState::kExpired)) {
       return Broken("expiry entry for a transfer that cannot expire", slot);
     }
-    if (!is_post && !is_void && resolved_slots_[slot] != 0) {
+    if (!is_post && !is_void && ledger_.resolved_slots_[slot] != 0) {
       return Broken("resolution link on a transfer that resolves nothing", slot);
     }
-    CurrencyTotals& sum = sums[transfer.currency];
+    CurrencyTotals& sum = transfer_sums_[transfer.currency];
     if (is_pending) {
       if (state == PendingState::kNone || transfer.pending_id != 0) {
         return Broken("pending transfer state", slot);
@@ -220,23 +223,25 @@ base::Status Ledger::CheckTransfers(const std::vector<bool>& in_heap) const {
       if (state == PendingState::kExpired && transfer.timeout_seconds == 0) {
         return Broken("a hold without timeout expired", slot);
       }
-      if (transfer.timeout_seconds != 0 && state == PendingState::kPending && !in_heap[slot]) {
+      if (transfer.timeout_seconds != 0 && state == PendingState::kPending && !in_heap_[slot]) {
         return Broken("pending hold missing from the expiry heap", slot);
       }
       if (state == PendingState::kPending) sum.debits_pending += transfer.amount;
-      if (state == PendingState::kPosted || state == PendingState::kVoided) ++resolved_pendings;
+      if (state == PendingState::kPosted || state == PendingState::kVoided) ++resolved_pendings_;
     } else if (is_post || is_void) {
-      const uint32_t pending_slot = resolved_slots_[slot];
+      const uint32_t pending_slot = ledger_.resolved_slots_[slot];
       if (state != PendingState::kNone || transfer.pending_id == 0 || pending_slot >= slot) {
         return Broken("resolving transfer state", slot);
       }
+      // The pending transfer was checked earlier in this pass (pending_slot < slot): its state
+      // byte is in range and it carries the pending flag.
       const PendingState expected = is_post ? PendingState::kPosted : PendingState::kVoided;
-      if (pending_states_[pending_slot] != expected) {
+      if (ledger_.pending_states_[pending_slot] != expected) {
         return Broken("resolution does not match its pending transfer", slot);
       }
-      if (resolved[pending_slot]) return Broken("pending transfer resolved twice", slot);
-      resolved[pending_slot] = true;
-      ++resolutions;
+      if (resolved_[pending_slot]) return Broken("pending transfer resolved twice", slot);
+      resolved_[pending_slot] = true;
+      ++resolutions_;
       if (is_post) sum.debits_posted += transfer.amount;
     } else {
       if (state != PendingState::kNone || transfer.pending_id != 0) {
@@ -245,11 +250,42 @@ base::Status Ledger::CheckTransfers(const std::vector<bool>& in_heap) const {
       sum.debits_posted += transfer.amount;
     }
   }
+  return base::Status::Ok();
+}
+
+base::Status Ledger::InvariantScan::FinishIndexes() {
+  if (account_cells_occupied_ != ledger_.accounts_count_) {
+    return Broken("account index count", account_cells_occupied_);
+  }
+  if (transfer_cells_occupied_ != ledger_.transfers_count_) {
+    return Broken("transfer index count", transfer_cells_occupied_);
+  }
+  return base::Status::Ok();
+}
+
+base::Status Ledger::InvariantScan::Finish() {
+  TG_RETURN_IF_ERROR(FinishIndexes());
   // Every hold in state posted or voided was resolved by exactly one stored transfer.
-  if (resolutions != resolved_pendings) return Broken("resolutions != resolved holds", resolutions);
+  if (resolutions_ != resolved_pendings_) {
+    return Broken("resolutions != resolved holds", resolutions_);
+  }
   for (uint16_t code = 0; code < kCurrencyCodesMax; ++code) {
-    if (sums[code].debits_pending != totals_[code].debits_pending ||
-        sums[code].debits_posted != totals_[code].debits_posted) {
+    const CurrencyTotals& accounts = account_sums_[code];
+    const CurrencyTotals& running = ledger_.totals_[code];
+    if (accounts.debits_pending != running.debits_pending ||
+        accounts.debits_posted != running.debits_posted ||
+        accounts.credits_pending != running.credits_pending ||
+        accounts.credits_posted != running.credits_posted) {
+      return Broken("running totals differ from the accounts", code);
+    }
+    if (accounts.debits_posted != accounts.credits_posted) {
+      return Broken("posted debits != credits", code);
+    }
+    if (accounts.debits_pending != accounts.credits_pending) {
+      return Broken("pending debits != credits", code);
+    }
+    if (transfer_sums_[code].debits_pending != accounts.debits_pending ||
+        transfer_sums_[code].debits_posted != accounts.debits_posted) {
       return Broken("transfers do not add up to the account balances", code);
     }
   }

@@ -239,12 +239,11 @@ class Ledger {
   void ExpiryPush(uint32_t transfer_slot);
   ExpiryEntry ExpiryPop();
 
-  // The parts of CheckAllInvariants. CheckIndexes runs first: the others look ids up.
+  // CheckAllInvariants in pieces (invariant_scan.h), for the snapshot loader.
+  class InvariantScan;
+  // The structural part of the index checks: what makes lookups on loaded state safe.
   base::Status CheckIndexes() const;
-  base::Status CheckAccounts() const;
   base::Status CheckTransferReferences() const;
-  base::Status CheckExpiryHeap(std::vector<bool>* in_heap) const;
-  base::Status CheckTransfers(const std::vector<bool>& in_heap) const;
   base::Status LoadSnapshot(std::span<const std::byte> snapshot, LoadChecks checks);
   base::Status RebuildIndexes();
 

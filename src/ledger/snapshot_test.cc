@@ -77,15 +77,16 @@ class SnapshotTest : public ::testing::Test {
     return kHeaderBytes + 8 /* two currencies, padded */ + slot * sizeof(Account);
   }
   size_t AccountIndexOffset() const { return AccountOffset(5); }
-  size_t TransferOffset(uint32_t slot) const {
-    return AccountIndexOffset() + IdIndex::CapacityFor(kCapacities.accounts_max) * 8 +
-           slot * sizeof(Transfer);
+  size_t PendingStateOffset(uint32_t slot) const {
+    return AccountIndexOffset() + IdIndex::CapacityFor(kCapacities.accounts_max) * 8 + slot;
   }
-  size_t PendingStateOffset(uint32_t slot) const { return TransferOffset(harness_count_) + slot; }
   size_t ResolvedSlotOffset(uint32_t slot) const { return PendingStateOffset(0) + 16 + slot * 4; }
   size_t TransferIndexOffset() const { return ResolvedSlotOffset(0) + 48; }
   size_t ExpiryHeapOffset() const {
     return TransferIndexOffset() + IdIndex::CapacityFor(kCapacities.transfers_max) * 8;
+  }
+  size_t TransferOffset(uint32_t slot) const {
+    return ExpiryHeapOffset() + 4 * 16 + slot * sizeof(Transfer);
   }
 
   // Recomputes both checksums after a deliberate edit, so only the invariants can object.
@@ -140,7 +141,7 @@ TEST_F(SnapshotTest, FixtureLayoutIsAsExpected) {
   Account card;
   std::memcpy(&card, bytes.data() + AccountOffset(1), sizeof(card));
   EXPECT_EQ(card.id, 2u);
-  EXPECT_EQ(bytes.size(), ExpiryHeapOffset() + 4 * 16 + 8);
+  EXPECT_EQ(bytes.size(), TransferOffset(harness_count_) + 8);
 }
 
 TEST_F(SnapshotTest, RoundTripIsByteIdenticalAndBehavesTheSame) {
@@ -461,7 +462,7 @@ TEST_F(SnapshotTest, ForgedTimestampsAndCurrenciesAreRejected) {
       [&](std::vector<std::byte>& bytes) {
         Poke<uint16_t>(bytes, AccountOffset(4) + offsetof(Account, currency), 5000);
       },
-      "currency out of range");
+      "account currency");
   ExpectForgeryRejected(
       [&](std::vector<std::byte>& bytes) {
         Poke<uint16_t>(bytes, TransferOffset(0) + offsetof(Transfer, currency), kEur);
