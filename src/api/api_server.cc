@@ -737,7 +737,7 @@ void ApiServer::HandleRoute(const net::HttpRequest& request, net::HttpResponder&
     case kSimulateReversal: {
       if (!parse(kReversalFields)) return;
       core_request =
-          ReverseRequest{tenant_id, input.Uint(0), input.Has(1) ? input.Uint(1) : 0};
+          ReverseRequest{tenant_id, input.Uint(0), input.Has(1) ? input.Uint(1) : 0, {}};
       break;
     }
     case kSimulateClearing:
@@ -770,6 +770,11 @@ void ApiServer::HandleRoute(const net::HttpRequest& request, net::HttpResponder&
       switch (idempotency_.Begin(scope, *key, fingerprint, now_ms, &stored)) {
         case IdempotencyOutcome::kProceed:
           pending->idempotency_key = std::string(*key);
+          if (auto* authorize = std::get_if<AuthorizeRequest>(&core_request)) {
+            authorize->idempotency_key = pending->idempotency_key;
+          } else if (auto* reverse = std::get_if<ReverseRequest>(&core_request)) {
+            reverse->idempotency_key = pending->idempotency_key;
+          }
           break;
         case IdempotencyOutcome::kReplay: {
           stats_.idempotent_replays.fetch_add(1, std::memory_order_relaxed);

@@ -163,10 +163,15 @@ struct AuthorizeRequest {
   uint64_t amount_minor; uint16_t currency_numeric;
   std::string merchant_id; std::string merchant_name; uint16_t mcc; uint16_t merchant_country;
   ChannelValue channel; bool partial_approval_supported;
+  // The request's Idempotency-Key, if any: the core keeps it with the
+  // decision, so a retry after a restart (when the API's own idempotency
+  // store is gone) still gets the original decision and no second hold.
+  std::string idempotency_key;
 };
 struct ReverseRequest {
   uint64_t tenant_id; uint64_t authorization_id;
   uint64_t amount_minor;  // 0: full reversal.
+  std::string idempotency_key;  // As AuthorizeRequest's.
 };
 struct GetAuthorizationRequest { uint64_t tenant_id; uint64_t authorization_id; };
 struct ListTransactionsRequest {

@@ -282,6 +282,10 @@ void EngineCore::Submit(CoreRequest request, CoreCallback done) {
     entry.amount_minor = authorize->amount_minor;
     entry.card = authorizer::CardReference::ById(issuing::TenantId(authorize->tenant_id),
                                                  issuing::CardId(authorize->card_id));
+    if (!authorize->idempotency_key.empty()) {
+      entry.flags = static_cast<uint8_t>(entry.flags | authorizer::RequestFlags::kHasIdempotencyKey);
+      entry.ids = authorizer::RequestIds::FromIdempotencyKey(authorize->idempotency_key);
+    }
     for (size_t i = 0; i < authorize->merchant_id.size() && i < 15; ++i) {
       entry.merchant_id[i] = authorize->merchant_id[i];
     }
@@ -372,6 +376,11 @@ void EngineCore::Process(uint64_t tag, const engine::Reply& reply) {
       }
       authorizer::ReversalRequest entry;
       entry.flags = reverse->amount_minor == 0 ? authorizer::RequestFlags::kFullReversal : 0;
+      if (!reverse->idempotency_key.empty()) {
+        entry.flags =
+            static_cast<uint8_t>(entry.flags | authorizer::RequestFlags::kHasIdempotencyKey);
+        entry.ids = authorizer::RequestIds::FromIdempotencyKey(reverse->idempotency_key);
+      }
       entry.currency_numeric = currency;
       entry.amount_minor = reverse->amount_minor;
       entry.card = authorizer::CardReference::ById(issuing::TenantId(reverse->tenant_id),

@@ -86,9 +86,9 @@ TEST_F(MemoryCoreTest, AuthorizationHoldsAndReversalReleases) {
   request.amount_minor = 400;
   reply = Apply(core_, request);
   EXPECT_EQ(std::get<Authorization>(reply.object).reason, "INSUFFICIENT_FUNDS");
-  EXPECT_EQ(Apply(core_, ReverseRequest{1, 50, 0}).status, CoreStatus::kOk);
-  EXPECT_EQ(Apply(core_, ReverseRequest{1, 50, 0}).status, CoreStatus::kInvalidState);
-  EXPECT_EQ(Apply(core_, ReverseRequest{2, 50, 0}).status, CoreStatus::kNotFound);
+  EXPECT_EQ(Apply(core_, ReverseRequest{1, 50, 0, {}}).status, CoreStatus::kOk);
+  EXPECT_EQ(Apply(core_, ReverseRequest{1, 50, 0, {}}).status, CoreStatus::kInvalidState);
+  EXPECT_EQ(Apply(core_, ReverseRequest{2, 50, 0, {}}).status, CoreStatus::kNotFound);
   reply = Apply(core_, GetAccountRequest{1, 30});
   EXPECT_EQ(std::get<Account>(reply.object).available_minor, 500u);
   reply = Apply(core_, ListTransactionsRequest{1, 0, 40, TransactionType::kAuthorization, 0, 1});

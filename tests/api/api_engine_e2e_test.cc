@@ -103,6 +103,17 @@ HttpResult Call(testing::HttpTestClient& client, std::string_view method, std::s
   return result;
 }
 
+CoreReply Wait(Core& core, CoreRequest request) {
+  std::atomic<bool> done{false};
+  CoreReply out;
+  core.Submit(std::move(request), [&](CoreReply&& reply) {
+    out = std::move(reply);
+    done = true;
+  });
+  while (!done) std::this_thread::yield();
+  return out;
+}
+
 TEST(ApiEngineE2eTest, DurableAuthorizationPathOverHttp) {
   const std::string directory = ::testing::TempDir() + "/api_engine_e2e";
   std::filesystem::remove_all(directory);
@@ -183,6 +194,30 @@ TEST(ApiEngineE2eTest, DurableAuthorizationPathOverHttp) {
     r = Call(client, "POST", "/v1/accounts/" + account + "/debits", key,
              R"({"amount":8001,"currency":"EUR"})");
     EXPECT_EQ(r.status, 422) << r.body;
+    // An Idempotency-Key reaches the core: a retry the API's own (in-memory)
+    // store no longer remembers still gets the original decision, one hold.
+    AuthorizeRequest retry{};
+    retry.tenant_id = ParseId("ten", tenant);
+    retry.authorization_id = 99;
+    retry.card_id = ParseId("crd", card);
+    retry.amount_minor = 100;
+    retry.currency_numeric = 978;
+    retry.mcc = 5411;
+    retry.channel = ChannelValue::kEcommerce;
+    retry.idempotency_key = "retry-after-restart";
+    const CoreReply first = Wait(stack.core(), retry);
+    const CoreReply second = Wait(stack.core(), retry);
+    ASSERT_EQ(first.status, CoreStatus::kOk);
+    ASSERT_EQ(second.status, CoreStatus::kOk);
+    EXPECT_EQ(std::get<Authorization>(first.object).id, std::get<Authorization>(second.object).id);
+    EXPECT_EQ(std::get<Authorization>(first.object).decision, DecisionValue::kApproved);
+    r = Call(client, "GET", "/v1/accounts/" + account + "/balance", key);
+    EXPECT_EQ(Num(r.body, "/available"), 7900u) << "one hold of 100, not two";
+    r = Call(client, "POST", "/v1/simulate/reversals", key,
+             R"({"authorization_id":")" +
+                 FormatId("aut", std::get<Authorization>(first.object).id) + R"("})");
+    EXPECT_EQ(r.status, 200) << r.body;
+
     r = Call(client, "POST", "/v1/cards/" + card + "/status", key, R"({"status":"blocked"})");
     EXPECT_EQ(Str(r.body, "/status"), "blocked");
     r = Call(client, "POST", "/v1/simulate/authorizations", key,
