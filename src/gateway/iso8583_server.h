@@ -36,11 +36,11 @@
 // FlushReplies() from EngineOptions::on_batch_durable).
 //
 // Ownership: the server owns its FrameServer and slot pool; spec, engine,
-// vault, clock and registry are borrowed and must outlive it. Shut the server
-// down (Shutdown) before stopping the engine is NOT required: Engine::Stop()
-// delivers every queued reply, and replies for closed connections are dropped.
-// The engine must be stopped (or drained) before the server is destroyed, so
-// no completion runs on a destroyed sink.
+// vault, clock and registry are borrowed and must outlive it. Order at
+// shutdown: server Shutdown() (drains while the engine still answers), then
+// Engine::Stop() (delivers every queued reply; replies for closed connections
+// are dropped), then destroy the server: no completion may run on a
+// destroyed sink.
 #pragma once
 
 #include <cstdint>
