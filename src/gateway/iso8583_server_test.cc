@@ -534,6 +534,9 @@ TEST_F(Iso8583ServerMeasure, ThroughputAndOpenLoopLatency) {
   options.spec = &testing::DefaultSpec();
   options.connections = 4;
   options.depth = 256;
+  if (const char* depth = std::getenv("TANGELO_GATEWAY_MEASURE_DEPTH")) {
+    options.depth = static_cast<uint32_t>(std::atoi(depth));
+  }
   options.duration_seconds = 5;
   options.card_serial_first = 7;
   options.amount_minor = 1;
