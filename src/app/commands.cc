@@ -3,7 +3,9 @@
 #include <CLI/CLI.hpp>
 
 #include "app/bench.h"
+#include "app/bench_authorize.h"
 #include "app/serve.h"
+#include "gateway/loadgen_command.h"
 
 namespace tangelo::app {
 
@@ -14,6 +16,8 @@ int RunCommandLine(int argc, char** argv) {
   CLI::App* bench = app.add_subcommand("bench", "Benchmarks that print a final JSON line");
   bench->require_subcommand(1);
   AddBenchCommands(*bench);
+  AddBenchAuthorizeCommand(*bench);
+  AddLoadCommand(app);
   // Exceptions are for start-up parsing only: each command's callback runs
   // the command and exits with its status.
   try {

@@ -1,8 +1,18 @@
-// `tangelo serve`: runs the applications in one process over an embedded
-// data directory until SIGTERM or SIGINT, then stops gracefully (stop
-// accepting, finish and make durable what is in flight, exit 0).
+// `tangelo serve`: every application in one process over an embedded data
+// directory, until SIGTERM or SIGINT; then a graceful stop (stop accepting,
+// finish and make durable what is in flight, exit 0).
+//
+// Doors (loopback by default; port 0 picks a free port):
+//   --http      127.0.0.1:8080   REST API for clients, /openapi.yaml, /docs
+//   --iso8583   127.0.0.1:8583   ISO 8583 over TCP for card networks
+//   --metrics   127.0.0.1:9464   Prometheus /metrics
+// The chosen ports are logged and written to <data>/ports.json.
+// Secrets come from the environment: TANGELO_ADMIN_TOKEN (admin endpoints)
+// and TANGELO_PAN_KEY (64 hex characters, the PAN master key); without the
+// latter a random key is created once in <data>/pan.key (mode 0600).
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include <CLI/CLI.hpp>
@@ -11,6 +21,10 @@ namespace tangelo::app {
 
 struct ServeOptions {
   std::string data_directory = "./data";
+  std::string http = "127.0.0.1:8080";
+  std::string iso8583 = "127.0.0.1:8583";
+  std::string metrics = "127.0.0.1:9464";
+  std::string dialect = "config/iso8583/default.spec";
   uint64_t snapshot_every_batches = 100'000;
 };
 
