@@ -63,12 +63,14 @@ void CopyPadded(std::string_view text, std::array<char, kSize>* out) {
 NetworkIds NetworkIdsOf(const Iso8583Message& message, uint32_t stan, std::string_view rrn) {
   NetworkIds ids;
   uint64_t acquirer = 0;
-  if (message.Has(field::kAcquirerId) && ParseDigits(message.Field(field::kAcquirerId), &acquirer)) {
+  if (message.Has(field::kAcquirerId) &&
+      ParseDigits(message.Field(field::kAcquirerId), &acquirer)) {
     ids.acquirer_id = acquirer;
   }
   ids.stan = stan;
   CopyPadded(rrn, &ids.retrieval_reference);
-  if (message.Has(field::kTerminalId)) CopyPadded(message.Field(field::kTerminalId), &ids.terminal_id);
+  if (message.Has(field::kTerminalId))
+    CopyPadded(message.Field(field::kTerminalId), &ids.terminal_id);
   return ids;
 }
 
@@ -85,16 +87,15 @@ constexpr std::array<uint16_t, 6> kCountedMtis = {
     mti::kAuthorizationRequest, mti::kAuthorizationAdvice, mti::kFinancialRequest,
     mti::kReversalRequest,      mti::kReversalAdvice,      mti::kNetworkManagementRequest};
 // Response codes with their own counter; the rest count as "other".
-constexpr std::array<uint8_t, 25> kCountedCodes = {0,  1,  4,  5,  10, 12, 13, 14, 25,
-                                                   30, 41, 43, 51, 54, 55, 57, 58, 59,
-                                                   61, 62, 65, 91, 94, 96, 6};
+constexpr std::array<uint8_t, 25> kCountedCodes = {
+    0, 1, 4, 5, 10, 12, 13, 14, 25, 30, 41, 43, 51, 54, 55, 57, 58, 59, 61, 62, 65, 91, 94, 96, 6};
 
 // The outcome of turning a request into an engine entry.
 struct EntryBuild {
   Iso8583ResponseCode refuse = Iso8583ResponseCode::kApproved;  // Not 00: answer this at once.
   EntryKind kind = EntryKind::kAuthorize;
-  uint8_t type = 0;                // AuthorizationType, for the response.
-  uint16_t currency_numeric = 0;   // Field 49, for field 54.
+  uint8_t type = 0;               // AuthorizationType, for the response.
+  uint16_t currency_numeric = 0;  // Field 49, for field 54.
   union {
     AuthorizationRequest authorization;
     ReversalRequest reversal;
@@ -117,10 +118,10 @@ uint64_t TransmissionTimeNs(const TransmissionDateTime& date_time, uint64_t now_
     if (date_time.day > DaysInMonth(candidate, date_time.month)) continue;
     const int64_t days = DaysFromCivil(candidate, date_time.month, date_time.day);
     if (days < 0) continue;
-    const uint64_t ns = static_cast<uint64_t>(days) * kNanosPerDay +
-                        (uint64_t{date_time.hour} * 3600 + uint64_t{date_time.minute} * 60 +
-                         date_time.second) *
-                            kNanosPerSecond;
+    const uint64_t ns =
+        static_cast<uint64_t>(days) * kNanosPerDay +
+        (uint64_t{date_time.hour} * 3600 + uint64_t{date_time.minute} * 60 + date_time.second) *
+            kNanosPerSecond;
     const uint64_t distance = ns > now_ns ? ns - now_ns : now_ns - ns;
     if (distance < best_distance) {
       best_distance = distance;
@@ -204,12 +205,12 @@ struct Iso8583Server::Metrics {
     for (size_t index = 0; index < kCountedMtis.size(); ++index) {
       char mti_text[8];
       std::snprintf(mti_text, sizeof(mti_text), "%04u", unsigned{kCountedMtis[index]});
-      requests_by_mti[index] = &registry.AddCounter(
-          {.name = "tangelo_gateway_requests_total",
-           .help = "ISO 8583 requests received, by message type.",
-           .application = Application::kGateway,
-           .path = CriticalPath::kAuthorization,
-           .labels = {{"mti", mti_text}}});
+      requests_by_mti[index] =
+          &registry.AddCounter({.name = "tangelo_gateway_requests_total",
+                                .help = "ISO 8583 requests received, by message type.",
+                                .application = Application::kGateway,
+                                .path = CriticalPath::kAuthorization,
+                                .labels = {{"mti", mti_text}}});
     }
     requests_other = &registry.AddCounter({.name = "tangelo_gateway_requests_total",
                                            .help = "ISO 8583 requests received, by message type.",
@@ -225,12 +226,12 @@ struct Iso8583Server::Metrics {
            .labels = {{"code", std::string(ResponseCodeText(
                                    static_cast<Iso8583ResponseCode>(kCountedCodes[index])))}}});
     }
-    responses_other = &registry.AddCounter(
-        {.name = "tangelo_gateway_responses_total",
-         .help = "ISO 8583 responses sent, by response code (field 39).",
-         .application = Application::kGateway,
-         .path = CriticalPath::kAuthorization,
-         .labels = {{"code", "other"}}});
+    responses_other =
+        &registry.AddCounter({.name = "tangelo_gateway_responses_total",
+                              .help = "ISO 8583 responses sent, by response code (field 39).",
+                              .application = Application::kGateway,
+                              .path = CriticalPath::kAuthorization,
+                              .labels = {{"code", "other"}}});
     latency = &registry.AddHistogram(
         {.name = "tangelo_gateway_request_latency_seconds",
          .help = "From a request frame's arrival to its encoded response (durable decision).",
@@ -252,11 +253,11 @@ struct Iso8583Server::Metrics {
          .help = "Requests answered 91 because the engine or the slot pool was full or stopping.",
          .application = Application::kGateway,
          .path = CriticalPath::kAuthorization});
-    engine_errors = &registry.AddCounter(
-        {.name = "tangelo_gateway_engine_errors_total",
-         .help = "Engine replies with an operating error, answered 96.",
-         .application = Application::kGateway,
-         .path = CriticalPath::kAuthorization});
+    engine_errors =
+        &registry.AddCounter({.name = "tangelo_gateway_engine_errors_total",
+                              .help = "Engine replies with an operating error, answered 96.",
+                              .application = Application::kGateway,
+                              .path = CriticalPath::kAuthorization});
   }
 
   std::array<telemetry::Counter*, kCountedMtis.size()> requests_by_mti{};
@@ -443,8 +444,8 @@ Iso8583Server::Iso8583Server(Iso8583ServerOptions options)
   net::FrameServerOptions frame_options = options_.frames;
   frame_options.frame_bytes_max = kIso8583FrameSizeMax;
   if (frame_options.tcp.thread_name == "tg-net") frame_options.tcp.thread_name = "tg-iso";
-  frames_ = std::make_unique<net::FrameServer>(
-      frame_options, [this](const net::Frame& frame) { OnFrame(frame); });
+  frames_ = std::make_unique<net::FrameServer>(frame_options,
+                                               [this](const net::Frame& frame) { OnFrame(frame); });
   reply_batch_ = std::make_unique<net::ReplyBatch>(&frames_->tcp());
   connections_gauge_ = registry->AddCallbackGauge(
       {.name = "tangelo_gateway_connections",
@@ -487,9 +488,8 @@ void Iso8583Server::CloseMalformed(const net::Frame& frame) {
 }
 
 bool Iso8583Server::SendResponse(net::ConnectionId connection, uint32_t sequence,
-                                 const Iso8583Message& request,
-                                 const Iso8583ResponseFields& fields, uint64_t start_ns,
-                                 bool from_engine) {
+                                 const Iso8583Message& request, const Iso8583ResponseFields& fields,
+                                 uint64_t start_ns, bool from_engine) {
   // Per thread: loop threads answer at once, the journal thread answers from
   // the engine; neither shares these with another thread.
   thread_local Iso8583Message response;
@@ -611,11 +611,11 @@ void Iso8583Server::OnFrame(const net::Frame& frame) {
   slot->start_ns = start_ns;
   slot->type = entry.type;
   slot->currency_numeric = entry.currency_numeric;
-  const std::span<const std::byte> payload =
-      entry.kind == EntryKind::kReverse ? authorizer::PayloadOf(entry.reversal)
-                                        : authorizer::PayloadOf(entry.authorization);
-  const engine::SubmitResult submitted = options_.engine->TrySubmit(
-      static_cast<uint16_t>(entry.kind), payload, this, slot_index);
+  const std::span<const std::byte> payload = entry.kind == EntryKind::kReverse
+                                                 ? authorizer::PayloadOf(entry.reversal)
+                                                 : authorizer::PayloadOf(entry.authorization);
+  const engine::SubmitResult submitted =
+      options_.engine->TrySubmit(static_cast<uint16_t>(entry.kind), payload, this, slot_index);
   if (submitted != engine::SubmitResult::kAccepted) {
     AnswerNow(frame, *message, Iso8583ResponseCode::kIssuerUnavailable, start_ns);
     return;

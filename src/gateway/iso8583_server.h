@@ -74,11 +74,11 @@ struct Iso8583ServerOptions {
   // Host, port (0 = any free port), loop threads, connection limits.
   // frame_bytes_max is forced to kIso8583FrameSizeMax.
   net::FrameServerOptions frames;
-  const Iso8583Spec* spec = nullptr;            // Required.
-  engine::Engine* engine = nullptr;             // Required; a CoreStateMachine engine.
+  const Iso8583Spec* spec = nullptr;             // Required.
+  engine::Engine* engine = nullptr;              // Required; a CoreStateMachine engine.
   const issuing::PanVault* pan_vault = nullptr;  // Required.
-  io::Clock* clock = nullptr;                   // Null: io::SystemClock.
-  telemetry::Registry* registry = nullptr;      // Null: a private registry.
+  io::Clock* clock = nullptr;                    // Null: io::SystemClock.
+  telemetry::Registry* registry = nullptr;       // Null: a private registry.
   uint32_t requests_in_flight_max = kIso8583ServerRequestsInFlightDefault;
   // See the threads note above. False: each reply is posted on its own.
   bool batch_replies = false;
@@ -86,12 +86,12 @@ struct Iso8583ServerOptions {
 
 // Counters, summed (relaxed reads).
 struct Iso8583ServerStats {
-  uint64_t requests = 0;           // Frames handed to the server.
-  uint64_t responses = 0;          // Responses sent (immediate or from the engine).
-  uint64_t format_errors = 0;      // Answered with code 30.
-  uint64_t closed_malformed = 0;   // Connections closed for unanswerable input.
-  uint64_t engine_rejected = 0;    // Answered 91: queue full, stopped, or no slot.
-  uint64_t engine_errors = 0;      // Engine reply with an operating error: 96.
+  uint64_t requests = 0;            // Frames handed to the server.
+  uint64_t responses = 0;           // Responses sent (immediate or from the engine).
+  uint64_t format_errors = 0;       // Answered with code 30.
+  uint64_t closed_malformed = 0;    // Connections closed for unanswerable input.
+  uint64_t engine_rejected = 0;     // Answered 91: queue full, stopped, or no slot.
+  uint64_t engine_errors = 0;       // Engine reply with an operating error: 96.
   uint64_t network_management = 0;  // 0800 answered.
   net::FrameServerStats frames;
 };
@@ -130,12 +130,11 @@ class Iso8583Server final : public engine::ReplySink {
 
   void OnFrame(const net::Frame& frame);
   // Answers `request` at once on the loop thread with `code` (and balances).
-  void AnswerNow(const net::Frame& frame, const Iso8583Message& request,
-                 Iso8583ResponseCode code, uint64_t start_ns);
+  void AnswerNow(const net::Frame& frame, const Iso8583Message& request, Iso8583ResponseCode code,
+                 uint64_t start_ns);
   // Builds, encodes and sends the response; false when it cannot be built.
-  bool SendResponse(net::ConnectionId connection, uint32_t sequence,
-                    const Iso8583Message& request, const Iso8583ResponseFields& fields,
-                    uint64_t start_ns, bool from_engine);
+  bool SendResponse(net::ConnectionId connection, uint32_t sequence, const Iso8583Message& request,
+                    const Iso8583ResponseFields& fields, uint64_t start_ns, bool from_engine);
   void CloseMalformed(const net::Frame& frame);
 
   Iso8583ServerOptions options_;

@@ -4,6 +4,7 @@
 #include "gateway/iso8583_server.h"
 
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -17,8 +18,6 @@
 #include <mutex>
 #include <set>
 #include <string>
-
-#include <gtest/gtest.h>
 
 #include "authorizer/test_harness.h"
 #include "gateway/iso8583_test_util.h"
@@ -82,8 +81,8 @@ class Client {
   std::optional<std::string> ReadFrame() {
     while (true) {
       if (buffer_.size() >= 2) {
-        const size_t length = (size_t{static_cast<uint8_t>(buffer_[0])} << 8) |
-                              static_cast<uint8_t>(buffer_[1]);
+        const size_t length =
+            (size_t{static_cast<uint8_t>(buffer_[0])} << 8) | static_cast<uint8_t>(buffer_[1]);
         if (buffer_.size() >= 2 + length) {
           std::string payload = buffer_.substr(2, length);
           buffer_.erase(0, 2 + length);
@@ -140,19 +139,12 @@ Request Purchase(const std::string& pan, uint64_t amount, uint32_t stan, uint16_
   std::snprintf(rrn, sizeof(rrn), "%012u", 500000 + stan);
   Request request;
   request.mti = mti;
-  request.fields = {{2, pan},
-                    {3, "000000"},
-                    {4, amount_text},
-                    {7, DateTimeNow()},
-                    {11, stan_text},
-                    {18, "5411"},
-                    {22, "051"},
-                    {32, "123456"},
-                    {37, rrn},
-                    {41, "TERM0001"},
-                    {42, "MERCHANT0000001"},
-                    {43, "TEST STORE               SPRINGFIELD  US"},
-                    {49, "840"}};
+  request.fields = {
+      {2, pan},           {3, "000000"},           {4, amount_text},
+      {7, DateTimeNow()}, {11, stan_text},         {18, "5411"},
+      {22, "051"},        {32, "123456"},          {37, rrn},
+      {41, "TERM0001"},   {42, "MERCHANT0000001"}, {43, "TEST STORE               SPRINGFIELD  US"},
+      {49, "840"}};
   return request;
 }
 
@@ -252,8 +244,8 @@ class Iso8583ServerTest : public ::testing::Test {
       fund.account_id = account;
       fund.transfer_id = account;
       fund.amount_minor = funding;
-      const engine::Reply reply = Apply(authorizer::EntryKind::kFundAccount,
-                                        authorizer::PayloadOf(fund));
+      const engine::Reply reply =
+          Apply(authorizer::EntryKind::kFundAccount, authorizer::PayloadOf(fund));
       ASSERT_EQ(reply.code, 0u);
       ASSERT_EQ(reply.detail, 0u);
     }
@@ -461,8 +453,10 @@ TEST_F(Iso8583ServerTest, MalformedFramesGetCode30OrCloseAndTheServerKeepsServin
 
 TEST_F(Iso8583ServerTest, TransmissionTimeInfersTheNearestYear) {
   const uint64_t now = authorizer::testing::NsAt(2026, 1, 2, 0);
-  EXPECT_EQ(TransmissionTimeNs({12, 31, 23, 0, 0}, now), authorizer::testing::NsAt(2025, 12, 31, 23));
-  EXPECT_EQ(TransmissionTimeNs({1, 2, 0, 0, 5}, now), authorizer::testing::NsAt(2026, 1, 2, 0, 0, 5));
+  EXPECT_EQ(TransmissionTimeNs({12, 31, 23, 0, 0}, now),
+            authorizer::testing::NsAt(2025, 12, 31, 23));
+  EXPECT_EQ(TransmissionTimeNs({1, 2, 0, 0, 5}, now),
+            authorizer::testing::NsAt(2026, 1, 2, 0, 0, 5));
   EXPECT_EQ(TransmissionTimeNs({2, 30, 0, 0, 0}, now), 0u);
   EXPECT_EQ(TransmissionTimeNs({13, 1, 0, 0, 0}, now), 0u);
 }
@@ -567,9 +561,9 @@ TEST_F(Iso8583ServerTest, LoadCommandPrintsOneJsonLine) {
   const std::string target = "127.0.0.1:" + std::to_string(server_->port());
   const std::string dialect = testing::SourcePath("config/iso8583/default.spec");
   ::testing::internal::CaptureStdout();
-  ParseCommandLine(app, {"load", "--target", target, "--dialect", dialect, "--connections", "1",
-                         "--depth", "4", "--duration", "0.5", "--card-first", "7",
-                         "--no-progress"});
+  ParseCommandLine(
+      app, {"load", "--target", target, "--dialect", dialect, "--connections", "1", "--depth", "4",
+            "--duration", "0.5", "--card-first", "7", "--no-progress"});
   const std::string output = ::testing::internal::GetCapturedStdout();
   EXPECT_EQ(output.find("{\"door\":\"iso8583\",\"mode\":\"closed\""), 0u) << output;
   EXPECT_NE(output.find("\"response_codes\":{\"00\":"), std::string::npos) << output;

@@ -47,7 +47,7 @@ void AddLoadCommand(CLI::App& app) {
   command->add_option("--currency", flags->options.currency_numeric, "ISO 4217 numeric");
   command->add_option("--seed", flags->options.seed, "workload seed");
   command->add_flag("--progress,!--no-progress", flags->options.progress,
-                   "a progress line on stderr each second (default on)");
+                    "a progress line on stderr each second (default on)");
   command->callback([flags] {
     if (flags->door != "iso8583") {
       FailLoad("load: the REST door is not implemented yet");

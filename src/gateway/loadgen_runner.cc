@@ -70,8 +70,8 @@ struct ConnectionResult {
 
 class ConnectionDriver {
  public:
-  ConnectionDriver(const LoadOptions& options, uint32_t index, uint64_t start_ns,
-                   uint64_t end_ns, Shared* shared)
+  ConnectionDriver(const LoadOptions& options, uint32_t index, uint64_t start_ns, uint64_t end_ns,
+                   Shared* shared)
       : options_(options),
         index_(index),
         start_ns_(start_ns),
@@ -90,8 +90,8 @@ class ConnectionDriver {
     const uint64_t interval_ns =
         options_.rate_per_second == 0
             ? 0
-            : std::max<uint64_t>(1, 1'000'000'000ULL * options_.connections /
-                                        options_.rate_per_second);
+            : std::max<uint64_t>(
+                  1, 1'000'000'000ULL * options_.connections / options_.rate_per_second);
     // Spread the connections' schedules over one interval.
     uint64_t next_send_ns = start_ns_ + interval_ns * index_ / options_.connections;
     bool failed = false;
@@ -201,8 +201,8 @@ class ConnectionDriver {
     if (kind == Kind::kReversal) {
       pan = LoadCardPan(original->serial);
       std::memcpy(rrn, original->rrn.data(), 12);
-      std::snprintf(field90, sizeof(field90), "0100%06u%.10s0000012345600000000000",
-                    original->stan, original->date_time.data());
+      std::snprintf(field90, sizeof(field90), "0100%06u%.10s0000012345600000000000", original->stan,
+                    original->date_time.data());
       message.SetField(field::kOriginalDataElements, std::string_view(field90, 42));
     } else if (kind == Kind::kDecline) {
       pan = LoadCardPan(999'999'999);  // Never provisioned: 14.
@@ -288,8 +288,8 @@ class ConnectionDriver {
 
   bool ReadResponses() {
     while (true) {
-      const ssize_t got = ::recv(fd_, input_.data() + input_used_, input_.size() - input_used_,
-                                 MSG_DONTWAIT);
+      const ssize_t got =
+          ::recv(fd_, input_.data() + input_used_, input_.size() - input_used_, MSG_DONTWAIT);
       if (got == 0) return false;
       if (got < 0) {
         if (errno == EAGAIN || errno == EWOULDBLOCK) break;
@@ -502,7 +502,7 @@ base::Result<LoadReport> RunLoad(const LoadOptions& options) {
   }
   if (connect_failures == options.connections) {
     return base::IoError("load: could not connect to " + options.host + ":" +
-                                 std::to_string(options.port));
+                         std::to_string(options.port));
   }
   for (size_t code = 0; code < codes.size(); ++code) {
     if (codes[code] == 0) continue;
@@ -510,11 +510,10 @@ base::Result<LoadReport> RunLoad(const LoadOptions& options) {
         codes[code];
   }
   // Throughput over the sending window (the drain adds no new requests).
-  report.elapsed_seconds =
-      static_cast<double>(std::min(finished_ns, end_ns) - start_ns) / 1e9;
-  report.throughput_per_second =
-      report.elapsed_seconds > 0 ? static_cast<double>(report.answered) / report.elapsed_seconds
-                                 : 0;
+  report.elapsed_seconds = static_cast<double>(std::min(finished_ns, end_ns) - start_ns) / 1e9;
+  report.throughput_per_second = report.elapsed_seconds > 0
+                                     ? static_cast<double>(report.answered) / report.elapsed_seconds
+                                     : 0;
   if (latency.Count() > 0) {
     report.latency_p50_ns = latency.ValueAtQuantile(0.50);
     report.latency_p99_ns = latency.ValueAtQuantile(0.99);

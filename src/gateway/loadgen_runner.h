@@ -34,19 +34,19 @@ inline constexpr uint32_t kLoadDurationSecondsMax = 24 * 3600;
 
 struct LoadOptions {
   std::string host = "127.0.0.1";
-  uint16_t port = 0;                    // Required.
-  const Iso8583Spec* spec = nullptr;    // Required: the server's dialect.
-  uint32_t connections = 4;             // 1..kLoadConnectionsMax.
-  uint32_t depth = 64;                  // Requests in flight per connection, 1..kLoadDepthMax.
-  double duration_seconds = 10;         // > 0, at most kLoadDurationSecondsMax.
-  uint64_t rate_per_second = 0;         // 0: closed loop; else open loop at this total rate.
-  uint32_t decline_percent = 0;         // Share of requests on an unknown PAN.
-  uint32_t reversal_percent = 0;        // Share of requests that reverse an approval.
-  uint64_t card_serial_first = 1;       // PAN = 411111 + serial (9 digits) + Luhn.
-  uint32_t card_count = 1;              // Cards the workload spreads over, >= 1.
-  uint64_t amount_minor = 100;          // Per purchase, in field 49's currency.
+  uint16_t port = 0;                  // Required.
+  const Iso8583Spec* spec = nullptr;  // Required: the server's dialect.
+  uint32_t connections = 4;           // 1..kLoadConnectionsMax.
+  uint32_t depth = 64;                // Requests in flight per connection, 1..kLoadDepthMax.
+  double duration_seconds = 10;       // > 0, at most kLoadDurationSecondsMax.
+  uint64_t rate_per_second = 0;       // 0: closed loop; else open loop at this total rate.
+  uint32_t decline_percent = 0;       // Share of requests on an unknown PAN.
+  uint32_t reversal_percent = 0;      // Share of requests that reverse an approval.
+  uint64_t card_serial_first = 1;     // PAN = 411111 + serial (9 digits) + Luhn.
+  uint32_t card_count = 1;            // Cards the workload spreads over, >= 1.
+  uint64_t amount_minor = 100;        // Per purchase, in field 49's currency.
   uint16_t currency_numeric = 840;
-  bool progress = true;                 // A progress line on stderr each second.
+  bool progress = true;  // A progress line on stderr each second.
   uint64_t seed = 1;
 };
 
@@ -54,9 +54,9 @@ struct LoadOptions {
 struct LoadReport {
   uint64_t sent = 0;
   uint64_t answered = 0;
-  uint64_t approved = 0;            // Response code 00 (and 10).
+  uint64_t approved = 0;  // Response code 00 (and 10).
   double elapsed_seconds = 0;
-  double throughput_per_second = 0;  // Answered per second.
+  double throughput_per_second = 0;                // Answered per second.
   std::map<std::string, uint64_t> errors;          // Kind -> count (connect, closed, ...).
   std::map<std::string, uint64_t> response_codes;  // Field 39 -> count.
   uint64_t latency_p50_ns = 0;
