@@ -26,6 +26,7 @@
 #include "authorizer/indexed_heap.h"
 #include "authorizer/snapshot_io.h"
 #include "base/status.h"
+#include "issuing/huge_page_allocator.h"
 
 namespace tangelo::authorizer {
 
@@ -107,6 +108,8 @@ class AuthorizationTable {
   void IndexKey(uint32_t slot);
 
   AuthorizationRecord& record(uint32_t slot) { return records_[slot]; }
+  // Hints the cache to load what finding `key` reads first.
+  void PrefetchKey(const RequestKey& key) const { key_index_.Prefetch(key.high); }
   const AuthorizationRecord& record(uint32_t slot) const { return records_[slot]; }
 
   // Hold expiry order (every live record with a hold) and deadline order
@@ -142,7 +145,7 @@ class AuthorizationTable {
   uint32_t capacity_;
   uint32_t used_slots_ = 0;
   uint32_t live_count_ = 0;
-  std::vector<AuthorizationRecord> records_;
+  std::vector<AuthorizationRecord, issuing::HugePageAllocator<AuthorizationRecord>> records_;
   std::vector<uint32_t> free_slots_;  // Stack: the last freed is reused first.
   HashIndex key_index_;
   IndexedHeap expiries_;

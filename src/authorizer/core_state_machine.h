@@ -42,6 +42,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 #include "authorizer/advice_outbox.h"
 #include "authorizer/authorization_table.h"
@@ -135,6 +136,11 @@ class CoreStateMachine final : public engine::StateMachine {
     latency_histogram_ = histogram_ns;
   }
 
+  // Makes the ledger's reserved memory resident now rather than on the first
+  // batches that touch it (the authorizer's own tables are touched when
+  // built). For start-up; costs the capacities' footprint in RAM and time.
+  void PrefaultMemory();
+
   // engine::StateMachine.
   bool IsReadOnly(uint16_t kind) const override;
   uint64_t ApplyBatch(uint64_t timestamp_ns, std::span<const engine::EntryRef> entries,
@@ -170,8 +176,10 @@ class CoreStateMachine final : public engine::StateMachine {
   void ApplyIssuingCommand(std::span<const std::byte> payload, uint64_t entry_ns,
                            engine::Reply& reply);
   void ApplyFundAccount(std::span<const std::byte> payload, engine::Reply& reply);
+  // `staged_key` is the request's key computed by the prefetch stage, or
+  // null to compute it here.
   void ApplyAuthorize(std::span<const std::byte> payload, bool advice, uint64_t entry_ns,
-                      engine::Reply& reply);
+                      const RequestKey* staged_key, engine::Reply& reply);
   void ApplyIncrement(std::span<const std::byte> payload, uint64_t entry_ns,
                       engine::Reply& reply);
   void ApplyReverse(std::span<const std::byte> payload, uint64_t entry_ns, engine::Reply& reply);
@@ -181,6 +189,18 @@ class CoreStateMachine final : public engine::StateMachine {
   void LookupAuthorization(std::span<const std::byte> payload, engine::Reply& reply) const;
   void LookupBalance(std::span<const std::byte> payload, engine::Reply& reply) const;
   void ReadAdvice(std::span<const std::byte> payload, engine::Reply& reply) const;
+
+  // Prefetch stages, run on entry i + distance while entry i is applied:
+  // the request's key (and the index lines it will probe, and the card's
+  // token index line), then the card candidates, then what the card points
+  // to (holder, account, controls, ledger account).
+  static constexpr size_t kPrefetchKeyDistance = 12;
+  static constexpr size_t kPrefetchCandidateDistance = 8;
+  static constexpr size_t kPrefetchCardDistance = 4;
+  void PrefetchKeyStage(const engine::EntryRef& entry, size_t index);
+  void PrefetchCandidateStage(const engine::EntryRef& entry) const;
+  void PrefetchCardStage(const engine::EntryRef& entry, size_t index) const;
+  const RequestKey* KeyFromStage(size_t index) const;
 
   // The pipeline's parts (pipeline.cc).
   void Authorize(const AuthorizationRequest& request, const RequestKey& key, uint64_t entry_ns,
@@ -251,9 +271,18 @@ class CoreStateMachine final : public engine::StateMachine {
   RetransmissionTable retransmissions_;
   AdviceOutbox advices_;
   uint64_t next_transfer_sequence_ = 1;  // State: the core's next hold/void transfer id.
+  // The ledger account of each issuing account, by the account's slot (the
+  // ledger's records never move): the funds step reads a balance without a
+  // hash probe. Derived from the state; rebuilt on restore.
+  std::vector<const ledger::Account*> ledger_account_of_slot_;
 
   // Per batch (not state).
   uint64_t cursor_ns_ = 0;  // The next free timestamp of the batch.
+  struct StagedEntry {
+    RequestKey key;
+    bool keyed = false;
+  };
+  std::vector<StagedEntry> staged_;  // By entry index; kBatchEntriesMax, reserved once.
 
   CoreStats stats_;
   io::Clock* latency_clock_ = nullptr;

@@ -1,5 +1,7 @@
 #include "authorizer/entries.h"
 
+#include <xxhash.h>
+
 #include <cstring>
 
 #include "base/assert.h"
@@ -10,8 +12,7 @@ namespace {
 
 // Seeds of the two halves of a request key (arbitrary, fixed forever: keys
 // are compared against ones computed before a restart).
-constexpr uint64_t kKeySeedHigh = 0x7467'6b65'7968'6931ULL;
-constexpr uint64_t kKeySeedLow = 0x7467'6b65'796c'6f32ULL;
+constexpr uint64_t kKeySeed = 0x7467'6b65'7968'6931ULL;
 constexpr uint64_t kIdempotencySeed = 0x7467'6964'656d'7030ULL;
 
 template <typename Record>
@@ -99,8 +100,8 @@ RequestKey Digest(KeyClass key_class, uint8_t card_by_token, const CardReference
   const uint64_t time_ns =
       (id_flags & RequestFlags::kHasNetworkIds) != 0 ? transmission_time_ns : 0;
   std::memcpy(buffer + 50, &time_ns, 8);
-  RequestKey key{base::Checksum(buffer, sizeof(buffer), kKeySeedHigh),
-                 base::Checksum(buffer, sizeof(buffer), kKeySeedLow)};
+  const XXH128_hash_t digest = XXH3_128bits_withSeed(buffer, sizeof(buffer), kKeySeed);
+  RequestKey key{digest.high64, digest.low64};
   if (!key.valid()) key.low = 1;  // Zero means "no key"; a real digest never is.
   return key;
 }

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "base/assert.h"
+#include "issuing/huge_page_allocator.h"
 
 namespace tangelo::authorizer {
 
@@ -23,21 +24,20 @@ class IndexedHeap {
   static constexpr uint32_t kAbsent = UINT32_MAX;
 
   // Slots are 0 .. slots_max - 1; at most entries_max of them at once.
+  // Both arrays are built (and so resident) here: the heap never grows.
   IndexedHeap(uint32_t slots_max, uint32_t entries_max)
-      : positions_(slots_max, kAbsent), entries_max_(entries_max) {
-    heap_.reserve(entries_max);
-  }
+      : heap_(entries_max), positions_(slots_max, kAbsent), entries_max_(entries_max) {}
 
-  bool empty() const { return heap_.empty(); }
-  bool full() const { return heap_.size() >= entries_max_; }
-  uint32_t size() const { return static_cast<uint32_t>(heap_.size()); }
+  bool empty() const { return size_ == 0; }
+  bool full() const { return size_ >= entries_max_; }
+  uint32_t size() const { return size_; }
   bool Contains(uint32_t slot) const { return positions_[slot] != kAbsent; }
 
   // The earliest time, or UINT64_MAX when empty.
-  uint64_t TopTimeNs() const { return heap_.empty() ? UINT64_MAX : heap_[0].time_ns; }
+  uint64_t TopTimeNs() const { return size_ == 0 ? UINT64_MAX : heap_[0].time_ns; }
   // Precondition: not empty.
   uint32_t TopSlot() const {
-    TG_ASSERT(!heap_.empty());
+    TG_ASSERT(size_ > 0);
     return heap_[0].slot;
   }
 
@@ -46,8 +46,8 @@ class IndexedHeap {
     uint32_t position = positions_[slot];
     if (position == kAbsent) {
       TG_ASSERT_MSG(!full(), "indexed heap is full");
-      position = static_cast<uint32_t>(heap_.size());
-      heap_.push_back(Entry{time_ns, slot});
+      position = size_++;
+      heap_[position] = Entry{time_ns, slot};
       positions_[slot] = position;
       SiftUp(position);
       return;
@@ -61,25 +61,24 @@ class IndexedHeap {
     const uint32_t position = positions_[slot];
     if (position == kAbsent) return;
     positions_[slot] = kAbsent;
-    const uint32_t last = static_cast<uint32_t>(heap_.size() - 1);
+    const uint32_t last = --size_;
     if (position != last) {
       heap_[position] = heap_[last];
       positions_[heap_[position].slot] = position;
-      heap_.pop_back();
       SiftDown(SiftUp(position));
-    } else {
-      heap_.pop_back();
     }
   }
 
   void Clear() {
-    for (const Entry& entry : heap_) positions_[entry.slot] = kAbsent;
-    heap_.clear();
+    for (uint32_t position = 0; position < size_; ++position) {
+      positions_[heap_[position].slot] = kAbsent;
+    }
+    size_ = 0;
   }
 
   // Checks the heap order and the position index. O(n); for tests.
   bool Valid() const {
-    for (uint32_t position = 0; position < heap_.size(); ++position) {
+    for (uint32_t position = 0; position < size_; ++position) {
       if (positions_[heap_[position].slot] != position) return false;
       if (position > 0 && Before(heap_[position], heap_[(position - 1) / 2])) return false;
     }
@@ -88,8 +87,8 @@ class IndexedHeap {
 
  private:
   struct Entry {
-    uint64_t time_ns;
-    uint32_t slot;
+    uint64_t time_ns = 0;
+    uint32_t slot = 0;
   };
 
   static bool Before(const Entry& a, const Entry& b) {
@@ -112,7 +111,7 @@ class IndexedHeap {
 
   void SiftDown(uint32_t position) {
     const Entry moving = heap_[position];
-    const uint32_t count = static_cast<uint32_t>(heap_.size());
+    const uint32_t count = size_;
     for (;;) {
       const uint32_t left = 2 * position + 1;
       if (left >= count) break;
@@ -127,9 +126,11 @@ class IndexedHeap {
     positions_[moving.slot] = position;
   }
 
-  std::vector<Entry> heap_;
-  std::vector<uint32_t> positions_;  // Per slot: its heap position or kAbsent.
+  std::vector<Entry, issuing::HugePageAllocator<Entry>> heap_;
+  // Per slot: its heap position or kAbsent.
+  std::vector<uint32_t, issuing::HugePageAllocator<uint32_t>> positions_;
   uint32_t entries_max_;
+  uint32_t size_ = 0;
 };
 
 }  // namespace tangelo::authorizer

@@ -313,14 +313,16 @@ void CoreStateMachine::ReleaseAll(uint32_t slot) {
 // ---------------------------------------------------------------- authorization
 
 void CoreStateMachine::ApplyAuthorize(std::span<const std::byte> payload, bool advice,
-                                      uint64_t entry_ns, engine::Reply& reply) {
+                                      uint64_t entry_ns, const RequestKey* staged_key,
+                                      engine::Reply& reply) {
   AuthorizationRequest request;
   if (!DecodeAuthorizationRequest(payload, &request)) {
     reply.code = static_cast<uint32_t>(ReplyCode::kMalformedEntry);
     return;
   }
   Bump(advice ? stats_.advices : stats_.authorizations);
-  const RequestKey key = KeyOf(request);
+  // The staged key was computed from these very bytes.
+  const RequestKey key = staged_key != nullptr ? *staged_key : KeyOf(request);
   RetransmissionEntry* original = retransmissions_.Find(key, entry_ns);
   // An advice of a request we declined is the network approving it in stand-in:
   // it is recorded and held now. Anything else with the same ids is a

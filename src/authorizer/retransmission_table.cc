@@ -22,7 +22,9 @@ RetransmissionEntry* RetransmissionTable::Find(const RequestKey& key, uint64_t n
       index_.Find(key.high, [&](uint32_t slot) { return ring_[slot].key() == key; });
   if (position == HashIndex::kNoSlot) return nullptr;
   RetransmissionEntry& entry = ring_[position];
-  return Expired(entry, now_ns) ? nullptr : &entry;
+  if (!Expired(entry, now_ns)) return &entry;
+  Unindex(position);  // Past its window: forgotten, and the key is free again.
+  return nullptr;
 }
 
 void RetransmissionTable::Unindex(uint32_t position) {
@@ -48,14 +50,11 @@ void RetransmissionTable::Insert(const RetransmissionEntry& entry, uint64_t now_
     if (oldest.key().valid() && !Expired(oldest, now_ns)) break;
     EvictHead();
   }
-  // An expired entry of the same key may still be in the ring: kill it, so
-  // the index never holds a key twice.
-  const uint32_t existing = index_.Find(
-      entry.key_high, [&](uint32_t slot) { return ring_[slot].key() == entry.key(); });
-  if (existing != HashIndex::kNoSlot) {
-    TG_ASSERT_MSG(Expired(ring_[existing], now_ns), "inserting a key that is still remembered");
-    Unindex(existing);
-  }
+  // Find(key) forgot any expired entry of this key, so the index never
+  // holds a key twice (checked in debug builds).
+  TG_DASSERT(index_.Find(entry.key_high, [&](uint32_t slot) {
+    return ring_[slot].key() == entry.key();
+  }) == HashIndex::kNoSlot);
   if (count_ == capacity_) {
     if (ring_[head_].key().valid() && !Expired(ring_[head_], now_ns)) ++evicted_early_;
     EvictHead();

@@ -24,6 +24,7 @@
 #include "authorizer/hash_index.h"
 #include "authorizer/snapshot_io.h"
 #include "base/status.h"
+#include "issuing/huge_page_allocator.h"
 
 namespace tangelo::authorizer {
 
@@ -55,14 +56,18 @@ class RetransmissionTable {
   RetransmissionTable(const RetransmissionTable&) = delete;
   RetransmissionTable& operator=(const RetransmissionTable&) = delete;
 
-  // The unexpired entry of `key` at `now_ns`, or nullptr. The pointer is
-  // valid until the next Insert.
+  // The unexpired entry of `key` at `now_ns`, or nullptr. An expired entry
+  // of the key is forgotten on the way (so Insert needs no second probe).
+  // The pointer is valid until the next Insert.
   RetransmissionEntry* Find(const RequestKey& key, uint64_t now_ns);
 
-  // Records an answer. Precondition: valid key, entry.recorded_at_ns not
-  // before any earlier entry's. An expired entry with the same key is
-  // replaced.
+  // Records an answer. Preconditions: valid key; Find(key) returned nullptr
+  // since the last Insert of that key; entry.recorded_at_ns not before any
+  // earlier entry's.
   void Insert(const RetransmissionEntry& entry, uint64_t now_ns);
+
+  // Hints the cache to load what finding `key` reads first.
+  void Prefetch(const RequestKey& key) const { index_.Prefetch(key.high); }
 
   uint32_t size() const { return count_; }
   uint32_t capacity() const { return capacity_; }
@@ -90,7 +95,7 @@ class RetransmissionTable {
   uint32_t head_ = 0;   // Position of the oldest entry.
   uint32_t count_ = 0;  // Entries in the ring, dead ones included.
   uint64_t evicted_early_ = 0;
-  std::vector<RetransmissionEntry> ring_;
+  std::vector<RetransmissionEntry, issuing::HugePageAllocator<RetransmissionEntry>> ring_;
   HashIndex index_;  // Key -> ring position, for live entries.
 };
 

@@ -105,7 +105,12 @@ base::Status CoreStateMachine::Restore(std::span<const std::byte> snapshot) {
       return base::DataLoss("core snapshot: a hold id is ahead of the transfer sequence");
     }
   }
-  return CheckCrossReferences();
+  TG_RETURN_IF_ERROR(CheckCrossReferences());
+  ledger_account_of_slot_.clear();
+  for (const issuing::Account& account : issuing_->accounts()) {
+    ledger_account_of_slot_.push_back(ledger_->FindAccount(account.ledger_account_id.value()));
+  }
+  return base::Status::Ok();
 }
 
 }  // namespace tangelo::authorizer
