@@ -1,9 +1,15 @@
+// SHA256_Init/Update/Final are deprecated in OpenSSL 3 in favour of EVP,
+// whose context copies allocate (3.0). The precomputed HMAC states below need
+// a plain-struct SHA-256 context; the algorithm is the same SHA-256.
+#define OPENSSL_SUPPRESS_DEPRECATED
+
 #include "issuing/pan.h"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
+#include <openssl/sha.h>
 
 #include <cstring>
 #include <memory>
@@ -14,6 +20,7 @@ namespace {
 constexpr std::string_view kEncryptionKeyLabel = "tangelo/pan-encryption/v1";
 constexpr std::string_view kTokenKeyLabel = "tangelo/pan-token/v1";
 constexpr size_t kAadSize = 16;
+constexpr size_t kShaBlockSize = 64;
 
 struct CipherContextDeleter {
   void operator()(EVP_CIPHER_CTX* context) const { EVP_CIPHER_CTX_free(context); }
@@ -199,22 +206,48 @@ base::Result<PanKey> PanKey::FromBytes(std::span<const uint8_t> bytes) {
 PanKey::~PanKey() { OPENSSL_cleanse(bytes_.data(), bytes_.size()); }
 
 PanVault::PanVault(const PanKey& master_key) {
+  static_assert(sizeof(SHA256_CTX) <= kShaStateSize);
   DeriveKey(master_key, kEncryptionKeyLabel, &encryption_key_);
-  DeriveKey(master_key, kTokenKeyLabel, &token_key_);
+  std::array<uint8_t, kPanKeySize> token_key;
+  DeriveKey(master_key, kTokenKeyLabel, &token_key);
+  // HMAC(K, m) = H((K ^ opad) || H((K ^ ipad) || m)), K zero-padded to a block.
+  const auto precompute = [&token_key](uint8_t pad, std::array<uint8_t, kShaStateSize>* state) {
+    uint8_t block[kShaBlockSize];
+    std::memset(block, pad, sizeof(block));
+    for (size_t i = 0; i < token_key.size(); ++i) block[i] ^= token_key[i];
+    SHA256_CTX context;
+    TG_ASSERT(SHA256_Init(&context) == 1 && SHA256_Update(&context, block, sizeof(block)) == 1);
+    std::memcpy(state->data(), &context, sizeof(context));
+    OPENSSL_cleanse(block, sizeof(block));
+    OPENSSL_cleanse(&context, sizeof(context));
+  };
+  precompute(0x36, &token_inner_state_);
+  precompute(0x5c, &token_outer_state_);
+  OPENSSL_cleanse(token_key.data(), token_key.size());
 }
 
 PanVault::~PanVault() {
   OPENSSL_cleanse(encryption_key_.data(), encryption_key_.size());
-  OPENSSL_cleanse(token_key_.data(), token_key_.size());
+  OPENSSL_cleanse(token_inner_state_.data(), token_inner_state_.size());
+  OPENSSL_cleanse(token_outer_state_.data(), token_outer_state_.size());
 }
 
 bool PanVault::TokenizeInto(std::string_view pan, PanToken* token) const {
   if (!IsValidPan(pan)) return false;
-  uint8_t digest[EVP_MAX_MD_SIZE];
-  if (!HmacSha256(token_key_, pan, digest)) return false;
-  std::memcpy(token->bytes.data(), digest, kPanTokenSize);
+  SHA256_CTX context;
+  uint8_t inner_digest[SHA256_DIGEST_LENGTH];
+  uint8_t digest[SHA256_DIGEST_LENGTH];
+  std::memcpy(&context, token_inner_state_.data(), sizeof(context));
+  bool hashed = SHA256_Update(&context, pan.data(), pan.size()) == 1 &&
+                SHA256_Final(inner_digest, &context) == 1;
+  std::memcpy(&context, token_outer_state_.data(), sizeof(context));
+  hashed = hashed && SHA256_Update(&context, inner_digest, sizeof(inner_digest)) == 1 &&
+           SHA256_Final(digest, &context) == 1;
+  if (hashed) std::memcpy(token->bytes.data(), digest, kPanTokenSize);
+  OPENSSL_cleanse(&context, sizeof(context));
+  OPENSSL_cleanse(inner_digest, sizeof(inner_digest));
   OPENSSL_cleanse(digest, sizeof(digest));
-  return true;
+  return hashed;
 }
 
 base::Result<PanToken> PanVault::Tokenize(std::string_view pan) const {

@@ -156,12 +156,20 @@ class PanVault {
   base::Result<PanToken> Tokenize(std::string_view pan) const;
 
   // Writes the token into *token and returns true for a valid PAN; false
-  // otherwise. The form for network threads: no Status, no allocation.
+  // otherwise. The form for network threads: no Status, no allocation, two
+  // SHA-256 compressions (~0.2 us).
   bool TokenizeInto(std::string_view pan, PanToken* token) const;
 
  private:
+  // SHA-256 states after the token key's inner and outer padded blocks
+  // (RFC 2104), computed once, so a token is one more block through each and
+  // needs no OpenSSL context, lock or allocation. Opaque bytes (a SHA256_CTX)
+  // so OpenSSL's headers stay out of this one.
+  static constexpr size_t kShaStateSize = 128;
+
   std::array<uint8_t, kPanKeySize> encryption_key_{};
-  std::array<uint8_t, kPanKeySize> token_key_{};
+  alignas(16) std::array<uint8_t, kShaStateSize> token_inner_state_{};
+  alignas(16) std::array<uint8_t, kShaStateSize> token_outer_state_{};
 };
 
 }  // namespace tangelo::issuing

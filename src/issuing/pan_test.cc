@@ -1,6 +1,8 @@
 #include "issuing/pan.h"
 
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include <set>
 #include <string>
@@ -14,6 +16,9 @@ using testing::TestKey;
 using testing::TestPan;
 
 constexpr TenantId kTenant{1};
+// Token of 4111111111111111 under the master key "aa" x 32 (see
+// TokenIsHmacSha256UnderTheDerivedTokenKey).
+constexpr std::string_view kFixedToken = "92d2273b2f65999cb0da67c9020c1cce";  // Python hmac.
 constexpr CardId kCard{7};
 
 TEST(LuhnTest, KnownNetworkTestNumbers) {
@@ -144,6 +149,38 @@ TEST(PanVaultTest, TokensAreDeterministicPerKeyAndDistinctPerPan) {
   for (uint64_t serial = 0; serial < 2000; ++serial) {
     EXPECT_TRUE(tokens.insert(vault.Tokenize(TestPan(serial))->ToHex()).second);
   }
+}
+
+// Pins the token derivation: tokens index every card, so a change here would
+// make every issued card unfindable. The token is HMAC-SHA256 under
+// HMAC-SHA256(master key, "tangelo/pan-token/v1"), first 16 bytes.
+TEST(PanVaultTest, TokenIsHmacSha256UnderTheDerivedTokenKey) {
+  const PanKey master = TestKey(1);
+  const PanVault vault(master);
+  uint8_t token_key[EVP_MAX_MD_SIZE];
+  unsigned int token_key_size = 0;
+  const std::string_view label = "tangelo/pan-token/v1";
+  ASSERT_NE(HMAC(EVP_sha256(), master.bytes().data(), 32,
+                 reinterpret_cast<const unsigned char*>(label.data()), label.size(), token_key,
+                 &token_key_size),
+            nullptr);
+  for (uint64_t serial : {0ULL, 42ULL, 987654321ULL}) {
+    const std::string pan = TestPan(serial);
+    uint8_t expected[EVP_MAX_MD_SIZE];
+    unsigned int expected_size = 0;
+    ASSERT_NE(HMAC(EVP_sha256(), token_key, 32, reinterpret_cast<const unsigned char*>(pan.data()),
+                   pan.size(), expected, &expected_size),
+              nullptr);
+    PanToken token;
+    ASSERT_TRUE(vault.TokenizeInto(pan, &token));
+    EXPECT_EQ(std::vector<uint8_t>(token.bytes.begin(), token.bytes.end()),
+              std::vector<uint8_t>(expected, expected + kPanTokenSize))
+        << pan;
+  }
+  // And one fixed answer, so the test key or the PAN helper cannot drift.
+  const std::string key_hex(64, 'a');
+  const PanVault fixed(*PanKey::FromHex(key_hex));
+  EXPECT_EQ(fixed.Tokenize("4111111111111111")->ToHex(), kFixedToken);
 }
 
 TEST(PanVaultTest, EveryFlippedBitFailsAuthentication) {
