@@ -15,9 +15,13 @@ namespace {
 using u128 = unsigned __int128;
 constexpr uint64_t kNanosecondsPerSecond = 1'000'000'000;
 constexpr size_t kNoChain = SIZE_MAX;
-// How far ahead CreateTransfers prefetches index cells, then records (see PrefetchIndexes).
+// How far ahead CreateTransfers prefetches (see PrefetchIndexes): index cells, then the
+// records they point at, then (for posts and voids) the index cells and records of the
+// accounts named by the pending transfer.
 constexpr size_t kPrefetchIndexDistance = 16;
 constexpr size_t kPrefetchRecordDistance = 8;
+constexpr size_t kPrefetchPendingIndexDistance = 4;
+constexpr size_t kPrefetchPendingRecordDistance = 2;
 
 // The instant a pending transfer created at `timestamp` expires; the caller checked it fits.
 uint64_t ExpiresAtNs(const Transfer& pending) {
@@ -149,6 +153,12 @@ void Ledger::CreateTransfers(std::span<const Transfer> input, uint64_t batch_tim
         if (index + kPrefetchRecordDistance < input.size()) {
           PrefetchRecords(input[index + kPrefetchRecordDistance]);
         }
+        if (index + kPrefetchPendingIndexDistance < input.size()) {
+          PrefetchPendingAccountIndexes(input[index + kPrefetchPendingIndexDistance]);
+        }
+        if (index + kPrefetchPendingRecordDistance < input.size()) {
+          PrefetchPendingAccounts(input[index + kPrefetchPendingRecordDistance]);
+        }
       },
       [this](const Transfer& transfer, uint64_t timestamp, UndoEntry* undo) {
         return CreateTransfer(transfer, timestamp, undo);
@@ -221,6 +231,30 @@ void Ledger::PrefetchRecords(const Transfer& transfer) const {
     const uint32_t pending_slot = transfer_index_.CandidateSlot(transfer.pending_id);
     if (pending_slot < transfers_count_) Prefetch(&transfers_[pending_slot]);
   }
+}
+
+// A post or void names its accounts only through its pending transfer, whose record the
+// previous stage prefetched. A wrong candidate (a fingerprint collision) only wastes a prefetch.
+const Transfer* Ledger::PendingCandidate(const Transfer& transfer) const {
+  if (transfer.pending_id == 0) return nullptr;
+  const uint32_t pending_slot = transfer_index_.CandidateSlot(transfer.pending_id);
+  return pending_slot < transfers_count_ ? &transfers_[pending_slot] : nullptr;
+}
+
+void Ledger::PrefetchPendingAccountIndexes(const Transfer& transfer) const {
+  const Transfer* pending = PendingCandidate(transfer);
+  if (pending == nullptr) return;
+  account_index_.Prefetch(pending->debit_account_id);
+  account_index_.Prefetch(pending->credit_account_id);
+}
+
+void Ledger::PrefetchPendingAccounts(const Transfer& transfer) const {
+  const Transfer* pending = PendingCandidate(transfer);
+  if (pending == nullptr) return;
+  const uint32_t debit_slot = account_index_.CandidateSlot(pending->debit_account_id);
+  if (debit_slot < accounts_count_) Prefetch(&accounts_[debit_slot]);
+  const uint32_t credit_slot = account_index_.CandidateSlot(pending->credit_account_id);
+  if (credit_slot < accounts_count_) Prefetch(&accounts_[credit_slot]);
 }
 
 // --- Accounts ---------------------------------------------------------------------------------

@@ -221,6 +221,9 @@ class Ledger {
 
   void PrefetchIndexes(const Transfer& transfer) const;
   void PrefetchRecords(const Transfer& transfer) const;
+  const Transfer* PendingCandidate(const Transfer& transfer) const;
+  void PrefetchPendingAccountIndexes(const Transfer& transfer) const;
+  void PrefetchPendingAccounts(const Transfer& transfer) const;
   uint32_t AccountSlot(uint64_t id) const;
   uint32_t TransferSlot(uint64_t id) const;
   IdIndex::Probe ProbeAccount(uint64_t id) const;
