@@ -238,47 +238,44 @@ base::Status Ledger::LoadSnapshot(std::span<const std::byte> snapshot, LoadCheck
   reader.Read(currencies_.data(), currencies_bytes);
   reader.Read(nullptr, layout.currencies_bytes - currencies_bytes);
   failure.Note(scan.Start());
-  reader.Read(accounts_.data(), layout.accounts_bytes, [&](uint64_t first_byte, size_t bytes) {
-    if (!failure.ok()) return;
-    const auto first = static_cast<uint32_t>(first_byte / sizeof(Account));
-    const auto end = static_cast<uint32_t>(first + bytes / sizeof(Account));
-    failure.Note(scan.Accounts(first, end));
-    if (!failure.ok()) return;
-    // The running totals are not stored: they are the sums of the (checked) account counters.
-    for (uint32_t slot = first; slot < end; ++slot)
-      totals_[accounts_[slot].currency].Add(accounts_[slot]);
-  });
+  // Adapts a range check on records to the reader's chunks; checking stops at the first failure.
+  auto by_records = [&failure](size_t record_bytes, auto check) {
+    return [&failure, record_bytes, check](uint64_t first_byte, size_t bytes) {
+      if (!failure.ok()) return;
+      const auto first = static_cast<uint32_t>(first_byte / record_bytes);
+      failure.Note(check(first, static_cast<uint32_t>(first + bytes / record_bytes)));
+    };
+  };
+  reader.Read(accounts_.data(), layout.accounts_bytes,
+              by_records(sizeof(Account), [&](uint32_t first, uint32_t end) {
+                TG_RETURN_IF_ERROR(scan.Accounts(first, end));
+                // The running totals are not stored: they are the sums of the (now checked)
+                // account counters.
+                for (uint32_t slot = first; slot < end; ++slot) {
+                  totals_[accounts_[slot].currency].Add(accounts_[slot]);
+                }
+                return base::Status::Ok();
+              }));
   reader.Read(raw_indexes ? account_index_.mutable_cells() : nullptr, layout.account_index_bytes,
-              [&](uint64_t first_byte, size_t bytes) {
-                if (!failure.ok()) return;
-                const auto first = static_cast<uint32_t>(first_byte / sizeof(uint64_t));
-                failure.Note(scan.AccountIndexCells(
-                    first, static_cast<uint32_t>(first + bytes / sizeof(uint64_t))));
-              });
+              by_records(sizeof(uint64_t), [&](uint32_t first, uint32_t end) {
+                return scan.AccountIndexCells(first, end);
+              }));
   reader.Read(pending_states_.data(), transfers_count_);
   reader.Read(nullptr, layout.pending_states_bytes - transfers_count_);
   const uint64_t resolved_slots_bytes = uint64_t{transfers_count_} * sizeof(uint32_t);
   reader.Read(resolved_slots_.data(), resolved_slots_bytes);
   reader.Read(nullptr, layout.resolved_slots_bytes - resolved_slots_bytes);
   reader.Read(raw_indexes ? transfer_index_.mutable_cells() : nullptr, layout.transfer_index_bytes,
-              [&](uint64_t first_byte, size_t bytes) {
-                if (!failure.ok()) return;
-                const auto first = static_cast<uint32_t>(first_byte / sizeof(uint64_t));
-                failure.Note(scan.TransferIndexCells(
-                    first, static_cast<uint32_t>(first + bytes / sizeof(uint64_t))));
-              });
-  reader.Read(
-      expiry_heap_.data(), layout.expiry_heap_bytes, [&](uint64_t first_byte, size_t bytes) {
-        if (!failure.ok()) return;
-        const auto first = static_cast<uint32_t>(first_byte / sizeof(ExpiryEntry));
-        failure.Note(
-            scan.ExpiryEntries(first, static_cast<uint32_t>(first + bytes / sizeof(ExpiryEntry))));
-      });
-  reader.Read(transfers_.data(), layout.transfers_bytes, [&](uint64_t first_byte, size_t bytes) {
-    if (!failure.ok()) return;
-    const auto first = static_cast<uint32_t>(first_byte / sizeof(Transfer));
-    failure.Note(scan.Transfers(first, static_cast<uint32_t>(first + bytes / sizeof(Transfer))));
-  });
+              by_records(sizeof(uint64_t), [&](uint32_t first, uint32_t end) {
+                return scan.TransferIndexCells(first, end);
+              }));
+  reader.Read(expiry_heap_.data(), layout.expiry_heap_bytes,
+              by_records(sizeof(ExpiryEntry), [&](uint32_t first, uint32_t end) {
+                return scan.ExpiryEntries(first, end);
+              }));
+  reader.Read(transfers_.data(), layout.transfers_bytes,
+              by_records(sizeof(Transfer),
+                         [&](uint32_t first, uint32_t end) { return scan.Transfers(first, end); }));
   uint64_t stored_digest = 0;
   std::memcpy(&stored_digest, snapshot.data() + sizeof(header) + header.body_size,
               sizeof(stored_digest));
