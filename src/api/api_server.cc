@@ -340,6 +340,7 @@ void ApiServer::Handle(const net::HttpRequest& request, net::HttpResponder respo
   if (ServeStatic(request, responder)) return;
   const RouteMatch match = router_.Match(request.method(), request.path());
   if (match.kind == RouteMatch::Kind::kNotFound) {
+    if (options_.extra_routes && options_.extra_routes(request, responder)) return;
     RespondProblem(responder, ApiError::kNotFound, "no such endpoint", request.path());
     return;
   }

@@ -26,6 +26,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -67,6 +68,11 @@ struct ApiOptions {
   std::string openapi_path = "docs/api/openapi.yaml";
   std::string swagger_ui_dir = "node_modules/swagger-ui-dist";
   io::Clock* clock = nullptr;  // Null: io::SystemClock.
+  // Consulted for a path no API route owns (before the 404), e.g. the
+  // console's /console pages mounted by `tangelo serve`: returns true when it
+  // answered through the responder. Runs on a loop thread: must not block.
+  // Null: such paths answer 404 as usual.
+  std::function<bool(const net::HttpRequest&, net::HttpResponder&)> extra_routes;
 };
 
 struct ApiStats {
