@@ -124,10 +124,10 @@ uint64_t CoreStateMachine::ApplyBatch(uint64_t timestamp_ns,
         ApplyFundAccount(entry.payload, reply);
         break;
       case EntryKind::kAuthorize:
-        ApplyAuthorize(entry.payload, /*advice=*/false, entry_ns, KeyFromStage(index), reply);
+        ApplyAuthorize(entry.payload, /*advice=*/false, entry_ns, Staged(index), reply);
         break;
       case EntryKind::kAdvice:
-        ApplyAuthorize(entry.payload, /*advice=*/true, entry_ns, KeyFromStage(index), reply);
+        ApplyAuthorize(entry.payload, /*advice=*/true, entry_ns, Staged(index), reply);
         break;
       case EntryKind::kIncrementalAuthorize:
         ApplyIncrement(entry.payload, entry_ns, reply);
@@ -207,17 +207,14 @@ void CoreStateMachine::PrefetchCandidateStage(const engine::EntryRef& entry) con
   }
 }
 
-void CoreStateMachine::PrefetchCardStage(const engine::EntryRef& entry, size_t) const {
+void CoreStateMachine::PrefetchCardStage(const engine::EntryRef& entry, size_t index) {
   AuthorizationRequest request;
   if (!PeekAuthorization(entry, &request)) return;
   const Card* card = FindCard(request.flags, request.card);
   if (card == nullptr) return;
+  staged_[index].card = card;  // The lookup is done once, here.
   issuing_->PrefetchCardDependents(*card);
   __builtin_prefetch(ledger_account_of_slot_[card->account_slot]);
-}
-
-const RequestKey* CoreStateMachine::KeyFromStage(size_t index) const {
-  return staged_[index].keyed ? &staged_[index].key : nullptr;
 }
 
 // ---------------------------------------------------------------- time

@@ -176,10 +176,18 @@ class CoreStateMachine final : public engine::StateMachine {
   void ApplyIssuingCommand(std::span<const std::byte> payload, uint64_t entry_ns,
                            engine::Reply& reply);
   void ApplyFundAccount(std::span<const std::byte> payload, engine::Reply& reply);
-  // `staged_key` is the request's key computed by the prefetch stage, or
-  // null to compute it here.
+  // What the prefetch stages learnt about one entry: its request key
+  // (computed once) and its card when found (cards never move or go away,
+  // so a card found earlier in the batch is still the card; "not found" is
+  // not remembered, as an earlier entry of the batch may create it).
+  struct StagedEntry {
+    RequestKey key;
+    bool keyed = false;
+    const issuing::Card* card = nullptr;
+  };
+  // `staged` is the entry's StagedEntry, or null to compute everything here.
   void ApplyAuthorize(std::span<const std::byte> payload, bool advice, uint64_t entry_ns,
-                      const RequestKey* staged_key, engine::Reply& reply);
+                      const StagedEntry* staged, engine::Reply& reply);
   void ApplyIncrement(std::span<const std::byte> payload, uint64_t entry_ns,
                       engine::Reply& reply);
   void ApplyReverse(std::span<const std::byte> payload, uint64_t entry_ns, engine::Reply& reply);
@@ -199,19 +207,21 @@ class CoreStateMachine final : public engine::StateMachine {
   static constexpr size_t kPrefetchCardDistance = 4;
   void PrefetchKeyStage(const engine::EntryRef& entry, size_t index);
   void PrefetchCandidateStage(const engine::EntryRef& entry) const;
-  void PrefetchCardStage(const engine::EntryRef& entry, size_t index) const;
-  const RequestKey* KeyFromStage(size_t index) const;
+  void PrefetchCardStage(const engine::EntryRef& entry, size_t index);
+  const StagedEntry* Staged(size_t index) const {
+    return staged_[index].keyed ? &staged_[index] : nullptr;
+  }
 
   // The pipeline's parts (pipeline.cc).
-  void Authorize(const AuthorizationRequest& request, const RequestKey& key, uint64_t entry_ns,
-                 engine::Reply& reply);
+  void Authorize(const AuthorizationRequest& request, const RequestKey& key,
+                 const Card* staged_card, uint64_t entry_ns, engine::Reply& reply);
   // The funds step's success: records the authorization, places its hold and
   // hands it to the client when the program says so. On a ledger failure
   // sets out->reason and records nothing.
   void PlaceAuthorization(const AuthorizationRequest& request, const RequestKey& key,
                           const Card& card, uint64_t hold_minor, Decision decision,
                           uint64_t entry_ns, DecisionReply* out);
-  void Advise(const AuthorizationRequest& request, const RequestKey& key,
+  void Advise(const AuthorizationRequest& request, const RequestKey& key, const Card* staged_card,
               RetransmissionEntry* declined_original, uint64_t entry_ns, engine::Reply& reply);
   // Applies the client's outcome (or the deadline's) to a pending record and
   // fills the final decision.
@@ -278,10 +288,6 @@ class CoreStateMachine final : public engine::StateMachine {
 
   // Per batch (not state).
   uint64_t cursor_ns_ = 0;  // The next free timestamp of the batch.
-  struct StagedEntry {
-    RequestKey key;
-    bool keyed = false;
-  };
   std::vector<StagedEntry> staged_;  // By entry index; kBatchEntriesMax, reserved once.
 
   CoreStats stats_;

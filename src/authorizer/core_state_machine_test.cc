@@ -321,3 +321,80 @@ TEST(CoreStateMachineTest, BatchTimestampsAreUniqueAndCounted) {
 
 }  // namespace
 }  // namespace tangelo::authorizer
+
+namespace tangelo::authorizer {
+namespace {
+
+// Within one batch the prefetch stages run ahead of the entries they look
+// at; a card created mid-batch must still be found by the requests after it.
+TEST(CoreStateMachineTest, CardCreatedMidBatchIsFoundByLaterEntries) {
+  CoreHarness harness;
+  harness.BuildBasicCard(100'000);
+  std::vector<uint16_t> kinds;
+  std::vector<std::vector<std::byte>> payloads;
+  const auto add = [&](EntryKind kind, std::span<const std::byte> payload) {
+    kinds.push_back(static_cast<uint16_t>(kind));
+    payloads.emplace_back(payload.begin(), payload.end());
+  };
+  const issuing::CreateCard card = harness.MakeCard(kTenant, issuing::CardId(9),
+                                                    issuing::UserId(100),
+                                                    issuing::AccountId(1000), TestPan(9));
+  uint32_t serial = 1;
+  const auto purchase_by_token = [&] {
+    AuthorizationRequest request = harness.Purchase(9, 100, serial++);
+    request.flags |= RequestFlags::kCardByPanToken;
+    request.card = CardReference::ByToken(card.pan.token);
+    return request;
+  };
+  for (int i = 0; i < 6; ++i) add(EntryKind::kAuthorize, PayloadOf(purchase_by_token()));
+  const std::vector<uint8_t> command = issuing::EncodeCommandToVector(card);
+  add(EntryKind::kIssuingCommand, std::as_bytes(std::span(command.data(), command.size())));
+  for (int i = 0; i < 20; ++i) add(EntryKind::kAuthorize, PayloadOf(purchase_by_token()));
+  const std::vector<engine::Reply> replies = harness.ApplyBatch(kinds, payloads);
+  for (size_t index = 0; index < replies.size(); ++index) {
+    if (index == 6) {
+      EXPECT_EQ(replies[index].detail, 0u);  // The card was created.
+      continue;
+    }
+    const DecisionReply decision = Decide(replies[index]);
+    if (index < 6) {
+      EXPECT_EQ(decision.reason, issuing::DeclineReason::kCardNotFound) << index;
+    } else {
+      EXPECT_EQ(decision.decision, Decision::kApproved) << index;
+    }
+  }
+  EXPECT_TRUE(harness.machine().CheckAllInvariants().ok());
+  EXPECT_EQ(CoreHarness::SnapshotOf(*harness.Replay()), harness.Snapshot());
+}
+
+// A big batch decides exactly as the same requests one by one would: the
+// stages only prefetch and precompute.
+TEST(CoreStateMachineTest, OneBigBatchDecidesAsSingleEntries) {
+  CoreHarness batched;
+  CoreHarness single;
+  batched.BuildBasicCard(50'000);
+  single.BuildBasicCard(50'000);
+  std::vector<uint16_t> kinds;
+  std::vector<std::vector<std::byte>> payloads;
+  for (uint32_t serial = 1; serial <= 300; ++serial) {
+    AuthorizationRequest request = batched.Purchase(7, 100 + serial % 7 * 50, serial % 250);
+    if (serial % 9 == 0) request.card = CardReference::ById(kTenant, issuing::CardId(8));
+    kinds.push_back(static_cast<uint16_t>(EntryKind::kAuthorize));
+    const auto bytes = PayloadOf(request);
+    payloads.emplace_back(bytes.begin(), bytes.end());
+  }
+  const std::vector<engine::Reply> together = batched.ApplyBatch(kinds, payloads);
+  for (size_t index = 0; index < kinds.size(); ++index) {
+    const engine::Reply alone =
+        single.Apply(EntryKind::kAuthorize, payloads[index]);
+    const DecisionReply a = Decide(together[index]);
+    const DecisionReply b = Decide(alone);
+    EXPECT_EQ(a.decision, b.decision) << index;
+    EXPECT_EQ(a.reason, b.reason) << index;
+    EXPECT_EQ(a.flags, b.flags) << index;
+    EXPECT_EQ(a.available_minor, b.available_minor) << index;
+  }
+}
+
+}  // namespace
+}  // namespace tangelo::authorizer

@@ -313,7 +313,7 @@ void CoreStateMachine::ReleaseAll(uint32_t slot) {
 // ---------------------------------------------------------------- authorization
 
 void CoreStateMachine::ApplyAuthorize(std::span<const std::byte> payload, bool advice,
-                                      uint64_t entry_ns, const RequestKey* staged_key,
+                                      uint64_t entry_ns, const StagedEntry* staged,
                                       engine::Reply& reply) {
   AuthorizationRequest request;
   if (!DecodeAuthorizationRequest(payload, &request)) {
@@ -321,8 +321,9 @@ void CoreStateMachine::ApplyAuthorize(std::span<const std::byte> payload, bool a
     return;
   }
   Bump(advice ? stats_.advices : stats_.authorizations);
-  // The staged key was computed from these very bytes.
-  const RequestKey key = staged_key != nullptr ? *staged_key : KeyOf(request);
+  // The stages worked on these very bytes.
+  const RequestKey key = staged != nullptr ? staged->key : KeyOf(request);
+  const Card* staged_card = staged != nullptr ? staged->card : nullptr;
   RetransmissionEntry* original = retransmissions_.Find(key, entry_ns);
   // An advice of a request we declined is the network approving it in stand-in:
   // it is recorded and held now. Anything else with the same ids is a
@@ -357,14 +358,15 @@ void CoreStateMachine::ApplyAuthorize(std::span<const std::byte> payload, bool a
     return;
   }
   if (advice) {
-    Advise(request, key, advice_overrides ? original : nullptr, entry_ns, reply);
+    Advise(request, key, staged_card, advice_overrides ? original : nullptr, entry_ns, reply);
   } else {
-    Authorize(request, key, entry_ns, reply);
+    Authorize(request, key, staged_card, entry_ns, reply);
   }
 }
 
 void CoreStateMachine::Authorize(const AuthorizationRequest& request, const RequestKey& key,
-                                 uint64_t entry_ns, engine::Reply& reply) {
+                                 const Card* staged_card, uint64_t entry_ns,
+                                 engine::Reply& reply) {
   const AuthorizationType type = static_cast<AuthorizationType>(request.type);
   const bool financial = IsFinancial(type);
   DecisionReply out = Declined(DeclineReason::kNone, entry_ns);
@@ -376,7 +378,9 @@ void CoreStateMachine::Authorize(const AuthorizationRequest& request, const Requ
     out.reason = DeclineReason::kInvalidAmount;
   } else if (!base::CurrencyFromNumeric(request.currency_numeric).has_value()) {
     out.reason = DeclineReason::kCurrencyNotSupported;
-  } else if ((card = FindCard(request.flags, request.card)) == nullptr) {
+  } else if ((card = staged_card != nullptr ? staged_card
+                                             : FindCard(request.flags, request.card)) ==
+             nullptr) {
     // 2. Card: exists.
     out.reason = DeclineReason::kCardNotFound;
   } else {
@@ -480,8 +484,8 @@ void CoreStateMachine::PlaceAuthorization(const AuthorizationRequest& request,
 }
 
 void CoreStateMachine::Advise(const AuthorizationRequest& request, const RequestKey& key,
-                              RetransmissionEntry* declined_original, uint64_t entry_ns,
-                              engine::Reply& reply) {
+                              const Card* staged_card, RetransmissionEntry* declined_original,
+                              uint64_t entry_ns, engine::Reply& reply) {
   // The network already approved: nothing here may decline. What cannot be
   // held is recorded as not held, with the reason.
   DecisionReply out;
@@ -489,7 +493,8 @@ void CoreStateMachine::Advise(const AuthorizationRequest& request, const Request
   out.flags = ReplyFlags::kAdvice;
   out.approved_amount_minor = request.amount_minor;
   out.authorized_at_ns = entry_ns;
-  const Card* card = FindCard(request.flags, request.card);
+  const Card* card =
+      staged_card != nullptr ? staged_card : FindCard(request.flags, request.card);
   const uint64_t amount = request.amount_minor;
   if (card == nullptr) {
     out.reason = DeclineReason::kCardNotFound;

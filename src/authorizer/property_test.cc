@@ -33,7 +33,7 @@ using testing::kUsd;
 
 constexpr uint32_t kAccounts = 12;
 constexpr uint32_t kCards = 30;
-constexpr uint32_t kSteps = 2500;
+constexpr uint32_t kSteps = 5000;
 constexpr issuing::TenantId kTenant{1};
 
 std::vector<uint64_t> Seeds() {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <condition_variable>
 #include <cstring>
 #include <map>
 #include <optional>
@@ -9,7 +10,10 @@
 #include <sstream>
 
 #include "authorizer/client_decision.h"
+#include "authorizer/client_decision_http.h"
+#include "authorizer/client_endpoint_server.h"
 #include "authorizer/fake_client_decision_gateway.h"
+#include "net/event_loop.h"
 #include "authorizer/test_harness.h"
 #include "base/money.h"
 #include "issuing/card_status.h"
@@ -146,12 +150,78 @@ struct Named {
   engine::Reply reply;
 };
 
+// Collects the HTTP gateway's answer (on its loop thread) for the runner's
+// thread, which alone touches the state machine.
+class AnswerWaiter final : public ClientDecisionListener {
+ public:
+  void OnClientDecision(const ClientDecisionRequest&, const ClientDecisionAnswer& answer) override {
+    std::lock_guard lock(mutex_);
+    answer_ = answer;
+    ready_.notify_all();
+  }
+  std::optional<ClientDecisionAnswer> Take() {
+    std::unique_lock lock(mutex_);
+    ready_.wait_for(lock, std::chrono::seconds(10), [&] { return answer_.has_value(); });
+    std::optional<ClientDecisionAnswer> answer = answer_;
+    answer_.reset();
+    return answer;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable ready_;
+  std::optional<ClientDecisionAnswer> answer_;
+};
+
+// The client's endpoint over real HTTP: a local server that answers as the
+// scenario says, and the production gateway in front of it.
+struct HttpClientSide {
+  HttpClientSide()
+      : server(std::string(kClientSecret), &io::SystemClock::Instance()) {}
+  base::Status Start() {
+    TG_RETURN_IF_ERROR(server.Start());
+    auto started = net::EventLoopThread::Start(net::EventLoopOptions{}, "scenario-http");
+    if (!started.ok()) return started.status();
+    loop = std::move(started).value();
+    auto created = net::HttpClient::Create(&loop->loop(), net::HttpClientOptions{});
+    if (!created.ok()) return created.status();
+    client = std::move(created).value();
+    gateway = std::make_unique<HttpClientDecisionGateway>(client.get(), &endpoints,
+                                                          &io::SystemClock::Instance());
+    return base::Status::Ok();
+  }
+  ~HttpClientSide() {
+    server.Stop();
+    gateway.reset();
+    client.reset();
+    loop.reset();
+  }
+
+  ClientEndpointServer server;
+  std::unique_ptr<net::EventLoopThread> loop;
+  std::unique_ptr<net::HttpClient> client;
+  StaticClientEndpointDirectory endpoints;
+  std::unique_ptr<HttpClientDecisionGateway> gateway;
+  AnswerWaiter waiter;
+};
+
 class Runner final : public ClientDecisionListener {
  public:
-  explicit Runner(std::string name)
-      : name_(std::move(name)), gateway_(std::string(kClientSecret), 1'800'000'000) {}
+  Runner(std::string name, ClientTransport transport)
+      : name_(std::move(name)),
+        transport_(transport),
+        gateway_(std::string(kClientSecret), 1'800'000'000) {}
 
   ScenarioResult Run(const std::string& text) {
+    if (transport_ == ClientTransport::kHttp) {
+      http_ = std::make_unique<HttpClientSide>();
+      const base::Status started = http_->Start();
+      if (!started.ok()) {
+        result_.failures.push_back(name_ + ": cannot start the HTTP client side: " +
+                                   started.ToString());
+        return std::move(result_);
+      }
+    }
     std::istringstream stream(text);
     std::string raw;
     int number = 0;
@@ -168,8 +238,13 @@ class Runner final : public ClientDecisionListener {
     return std::move(result_);
   }
 
+  // The fake gateway answers on the runner's thread, so it applies directly.
   void OnClientDecision(const ClientDecisionRequest& request,
                         const ClientDecisionAnswer& answer) override {
+    ApplyAnswer(request, answer);
+  }
+
+  void ApplyAnswer(const ClientDecisionRequest& request, const ClientDecisionAnswer& answer) {
     const ClientDecisionResultEntry entry = MakeClientDecisionResult(request, answer);
     const engine::Reply reply = harness_.Apply(EntryKind::kClientDecisionResult, PayloadOf(entry));
     const auto found = pending_names_.find(request.authorization_id.value());
@@ -643,7 +718,13 @@ class Runner final : public ClientDecisionListener {
       const ClientDecisionRequest client =
           MakeClientDecisionRequest(decision, named.request, named.key, incremental);
       pending_names_[decision.authorization_id.value()] = name;
-      gateway_.Send(client, 0, this);
+      if (transport_ == ClientTransport::kFake) {
+        gateway_.Send(client, 0, this);
+      } else {
+        // Over HTTP the call is made when the scenario says how the client
+        // answers (the `client` line), so the server knows its script.
+        http_calls_[decision.authorization_id.value()] = client;
+      }
     }
     named_[name] = std::move(named);
   }
@@ -787,10 +868,51 @@ class Runner final : public ClientDecisionListener {
     } else {
       return Fail("unknown client answer '" + answer + "'");
     }
+    if (transport_ == ClientTransport::kHttp) return ClientOverHttp(name, pending, script);
     gateway_.SetScript(pending.authorization_id, script);
     if (gateway_.Deliver(pending.authorization_id) == 0 && script.behavior != Behavior::kLost) {
       Fail("no client call in flight for " + name);
     }
+  }
+
+  void ClientOverHttp(const std::string& name, const DecisionReply& pending,
+                      FakeClientDecisionGateway::Script script) {
+    using Behavior = FakeClientDecisionGateway::Behavior;
+    using Server = ClientEndpointServer;
+    const auto found = http_calls_.find(pending.authorization_id.value());
+    if (found == http_calls_.end()) return Fail("no client call in flight for " + name);
+    const ClientDecisionRequest call = found->second;
+    http_calls_.erase(found);
+    if (script.behavior == Behavior::kLost) return;
+    Server::Script server_script;
+    uint64_t deadline_ms = 5000;
+    std::string url = http_->server.url();
+    switch (script.behavior) {
+      case Behavior::kApprove: server_script.behavior = Server::Behavior::kApprove; break;
+      case Behavior::kDecline: server_script.behavior = Server::Behavior::kDecline; break;
+      case Behavior::kApprovePartial:
+        server_script = {Server::Behavior::kApprovePartial, script.partial_amount_minor};
+        break;
+      case Behavior::kTimeout:
+        server_script.behavior = Server::Behavior::kHang;
+        deadline_ms = 150;  // The program's deadline, shortened for the test.
+        break;
+      case Behavior::kServerError: server_script.behavior = Server::Behavior::kServerError; break;
+      case Behavior::kRefused: url = Server::RefusingUrl(); break;
+      case Behavior::kMalformed: server_script.behavior = Server::Behavior::kMalformed; break;
+      case Behavior::kBadSignature:
+        server_script.behavior = Server::Behavior::kBadSignature;
+        break;
+      case Behavior::kLost: return;
+    }
+    http_->server.SetScript(call.authorization_id.value(), server_script);
+    (void)http_->endpoints.Set(call.tenant_id, call.program_id,
+                               {url, std::string(kClientSecret)});
+    http_->gateway->Send(call, io::SystemClock::Instance().MonotonicNs() + deadline_ms * 1'000'000,
+                         &http_->waiter);
+    const std::optional<ClientDecisionAnswer> answer = http_->waiter.Take();
+    if (!answer.has_value()) return Fail("the HTTP client call never completed");
+    ApplyAnswer(call, *answer);
   }
 
   // ------------------------------------------------------------ expectations
@@ -982,8 +1104,11 @@ class Runner final : public ClientDecisionListener {
   }
 
   std::string name_;
+  ClientTransport transport_;
   CoreHarness harness_;
   FakeClientDecisionGateway gateway_;
+  std::unique_ptr<HttpClientSide> http_;
+  std::map<uint64_t, ClientDecisionRequest> http_calls_;
   ScenarioResult result_;
   Line line_;
   issuing::TenantId tenant_{1};
@@ -1000,8 +1125,9 @@ class Runner final : public ClientDecisionListener {
 
 }  // namespace
 
-ScenarioResult RunScenario(const std::string& name, const std::string& text) {
-  Runner runner(name);
+ScenarioResult RunScenario(const std::string& name, const std::string& text,
+                           ClientTransport transport) {
+  Runner runner(name, transport);
   return runner.Run(text);
 }
 

@@ -32,27 +32,56 @@ std::vector<std::string> ScenarioFiles() {
   return files;
 }
 
+std::string Read(const std::string& file_name) {
+  std::ifstream file(ScenarioDirectory() / file_name);
+  EXPECT_TRUE(file.good()) << "cannot read " << file_name;
+  std::stringstream text;
+  text << file.rdbuf();
+  return text.str();
+}
+
+std::string TestNameOf(const ::testing::TestParamInfo<std::string>& param_info) {
+  std::string name = param_info.param.substr(0, param_info.param.rfind('.'));
+  for (char& byte : name) {
+    if (!std::isalnum(static_cast<unsigned char>(byte))) byte = '_';
+  }
+  return name;
+}
+
 class ScenarioTest : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(ScenarioTest, Passes) {
-  std::ifstream file(ScenarioDirectory() / GetParam());
-  ASSERT_TRUE(file.good()) << "cannot read " << GetParam();
-  std::stringstream text;
-  text << file.rdbuf();
-  const ScenarioResult result = RunScenario(GetParam(), text.str());
+  const ScenarioResult result = RunScenario(GetParam(), Read(GetParam()));
   for (const std::string& failure : result.failures) ADD_FAILURE() << failure;
   // A scenario that checks nothing cannot fail, so it does not count.
   EXPECT_GT(result.expectations_checked, 0) << GetParam() << " has no expectation";
 }
 
 INSTANTIATE_TEST_SUITE_P(Authorization, ScenarioTest, ::testing::ValuesIn(ScenarioFiles()),
-                         [](const ::testing::TestParamInfo<std::string>& param_info) {
-                           std::string name = param_info.param.substr(0, param_info.param.rfind('.'));
-                           for (char& byte : name) {
-                             if (!std::isalnum(static_cast<unsigned char>(byte))) byte = '_';
-                           }
-                           return name;
-                         });
+                         TestNameOf);
+
+// The same files with the client's decision over real HTTP (a local server
+// playing the client, the production gateway); ctest runs these under the
+// integration label.
+class ScenarioOverHttpTest : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(ScenarioOverHttpTest, Passes) {
+  const ScenarioResult result =
+      RunScenario(GetParam(), Read(GetParam()), ClientTransport::kHttp);
+  for (const std::string& failure : result.failures) ADD_FAILURE() << failure;
+  EXPECT_GT(result.expectations_checked, 0) << GetParam() << " has no expectation";
+}
+
+std::vector<std::string> ClientScenarioFiles() {
+  std::vector<std::string> files;
+  for (const std::string& file : ScenarioFiles()) {
+    if (Read(file).find("\nclient ") != std::string::npos) files.push_back(file);
+  }
+  return files;
+}
+
+INSTANTIATE_TEST_SUITE_P(AuthorizationOverHttp, ScenarioOverHttpTest,
+                         ::testing::ValuesIn(ClientScenarioFiles()), TestNameOf);
 
 // The directory must hold scenarios: an empty run would pass silently.
 TEST(ScenarioDirectoryTest, HasScenarios) {
