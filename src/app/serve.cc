@@ -7,15 +7,22 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <mutex>
+#include <thread>
 
 #include "api/api_server.h"
 #include "api/engine_core.h"
 #include "api/memory_core.h"
+#include "app/demo.h"
 #include "authorizer/core_state_machine.h"
+#include "console/console.h"
+#include "console/instrumented_core.h"
 #include "engine/engine.h"
 #include "gateway/iso8583_server.h"
 #include "gateway/iso8583_spec.h"
@@ -25,6 +32,7 @@
 #include "net/http_server.h"
 #include "telemetry/prometheus.h"
 #include "telemetry/registry.h"
+#include "telemetry/slo_engine.h"
 
 namespace tangelo::app {
 namespace {
@@ -101,6 +109,42 @@ base::Status WritePorts(const std::string& directory, uint16_t http, uint16_t is
   return env.Rename(path + ".tmp", path);
 }
 
+// Samples the registry into the SLO engine every interval on its own thread
+// (the console reads the engine; sampling must not wait for a page view).
+class SloSampler {
+ public:
+  SloSampler(telemetry::SloEngine* engine, const telemetry::Registry* registry, io::Clock* clock,
+             uint64_t interval_ms)
+      : thread_([=, this] {
+          std::unique_lock lock(mutex_);
+          while (!wake_.wait_for(lock, std::chrono::milliseconds(interval_ms),
+                                 [this] { return stop_; })) {
+            base::Status sampled = engine->Sample(*registry, clock);
+            if (!sampled.ok()) LogLine("warn", "slo_sample_failed", "\"message\":\"" +
+                                                                       sampled.ToString() + "\"");
+          }
+        }) {}
+  ~SloSampler() { Stop(); }
+  void Stop() {
+    {
+      std::lock_guard lock(mutex_);
+      stop_ = true;
+    }
+    wake_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
+// How often the SLO engine samples: every second, so the console moves at
+// once (the fine ring then holds 6 h at 1 s, ~10 MB with the shipped file).
+constexpr uint64_t kSloSampleIntervalMs = 1'000;
+
 uint64_t DeadlineMs(uint64_t from_now_ms) {
   return io::SystemClock::Instance().MonotonicNs() / 1'000'000 + from_now_ms;
 }
@@ -172,10 +216,58 @@ int RunServe(const ServeOptions& options) {
   core_options.engine = &engine;
   core_options.pan_vault = &vault;
   core_options.directory = &directory;
-  api::EngineCore core(core_options);
+  api::EngineCore engine_core(core_options);
+  // Every core request is measured as application "api" (console/instrumented_core.h).
+  console::InstrumentedCore core(&engine_core, registry, &clock);
+
+  // Critical-path SLOs for the console. Without the file Tangelo still
+  // serves; only the console and the probe are off.
+  std::unique_ptr<telemetry::SloEngine> slo_engine;
+  std::unique_ptr<console::Console> console;
+  auto critical_paths = telemetry::LoadCriticalPaths(&env, options.critical_paths);
+  if (critical_paths.ok()) {
+    slo_engine = std::make_unique<telemetry::SloEngine>(
+        std::move(*critical_paths), registry,
+        telemetry::SloEngineOptions{.sample_interval_ms = kSloSampleIntervalMs});
+    console = std::make_unique<console::Console>(console::ConsoleOptions{
+        .slo_engine = slo_engine.get(), .clock = &clock});
+  } else {
+    LogLine("warn", "console_disabled",
+            "\"message\":\"" + critical_paths.status().ToString() + "\"");
+  }
+  std::unique_ptr<Probe> probe;
+  if (slo_engine != nullptr) {
+    const telemetry::CriticalPathSpec* authorization =
+        slo_engine->config().Find(telemetry::CriticalPath::kAuthorization);
+    const uint64_t interval_ms = options.probe_interval_ms != 0 ? options.probe_interval_ms
+                                 : authorization != nullptr     ? authorization->probe_interval_ms
+                                                                : 0;
+    if (interval_ms != 0) {
+      probe = std::make_unique<Probe>(&core, slo_engine.get(), interval_ms);
+      base::Status set_up = probe->Setup(&directory);
+      if (!set_up.ok()) return Fail("probe: " + set_up.ToString());
+    }
+  }
+  // Demo objects exist before the API starts: it loads the API keys at start.
+  std::unique_ptr<DemoTraffic> demo;
+  if (options.demo) {
+    if (options.demo_rate_per_second == 0 || options.demo_rate_per_second > kDemoRatePerSecondMax) {
+      return Fail("--demo-rate must be in 1.." + std::to_string(kDemoRatePerSecondMax));
+    }
+    demo = std::make_unique<DemoTraffic>(&core, options.demo_rate_per_second);
+    base::Status set_up = demo->Setup(options.data_directory, &directory);
+    if (!set_up.ok()) return Fail(set_up.ToString());
+  }
+
   api::ApiOptions api_options;
   api_options.host = http_host;
   api_options.port = http_port;
+  if (console != nullptr) {
+    api_options.extra_routes = [&console](const net::HttpRequest& request,
+                                          net::HttpResponder& responder) {
+      return console->Handle(request, responder);
+    };
+  }
   api::ApiServer api_server(api_options, &core);
   base::Status started = api_server.Start();
   if (!started.ok()) return Fail("http " + options.http + ": " + started.ToString());
@@ -220,9 +312,36 @@ int RunServe(const ServeOptions& options) {
               std::to_string(iso.port()) + ",\"metrics\":" + std::to_string(metrics_server.port()) +
               ",\"data\":\"" + options.data_directory + "\"");
 
+  std::unique_ptr<SloSampler> sampler;
+  if (slo_engine != nullptr) {
+    base::Status sampled = slo_engine->Sample(registry, &clock);  // The zero point.
+    if (!sampled.ok()) return Fail(sampled.ToString());
+    sampler = std::make_unique<SloSampler>(slo_engine.get(), &registry, &clock,
+                                           kSloSampleIntervalMs);
+  }
+  if (probe != nullptr) probe->Start();
+  if (demo != nullptr) {
+    demo->Start();
+    const std::string url = "http://" + (http_host.empty() ? std::string("127.0.0.1") : http_host) +
+                            ":" + std::to_string(api_server.port());
+    LogLine("info", "demo",
+            "\"console\":\"" + url + "/console\",\"api\":\"" + url +
+                "\",\"tenant_id\":" + std::to_string(demo->tenant_id()) +
+                ",\"rate_per_second\":" + std::to_string(options.demo_rate_per_second));
+    std::fprintf(stderr,
+                 "\nTangelo demo is running.\n  Console:      %s/console\n"
+                 "  REST API:     %s (docs at %s/docs)\n"
+                 "  Demo API key: %s (Authorization: Bearer; kept in %s/demo-api-key)\n\n",
+                 url.c_str(), url.c_str(), url.c_str(), demo->api_key().c_str(),
+                 options.data_directory.c_str());
+  }
+
   int signal_number = 0;
   sigwait(&signals, &signal_number);
   LogLine("info", "stopping", "\"signal\":" + std::to_string(signal_number));
+  if (demo != nullptr) demo->Stop();
+  if (probe != nullptr) probe->Stop();
+  if (sampler != nullptr) sampler->Stop();
   // Stop the doors first (in-flight requests finish), then the engine, which
   // makes everything it accepted durable and answers it.
   const uint64_t forced_http = api_server.Shutdown(DeadlineMs(5'000));
@@ -252,6 +371,17 @@ void AddServeCommand(CLI::App& app) {
       ->capture_default_str();
   serve->add_option("--snapshot-every", options.snapshot_every_batches,
                     "Write a snapshot every N journaled batches")
+      ->capture_default_str();
+  serve->add_option("--critical-paths", options.critical_paths,
+                    "Critical-path SLO file for the console and the probe")
+      ->capture_default_str();
+  serve->add_option("--probe-interval-ms", options.probe_interval_ms,
+                    "Synthetic probe interval (0: the file's probe_interval_ms)")
+      ->capture_default_str();
+  serve->add_flag("--demo", options.demo,
+                  "Demo mode: a demo tenant with steady synthetic card traffic");
+  serve->add_option("--demo-rate", options.demo_rate_per_second,
+                    "Demo authorizations per second")
       ->capture_default_str();
   serve->callback([] { std::exit(RunServe(options)); });
 }
