@@ -20,7 +20,7 @@ asan: deps
 	cmake --build --preset asan -j $(JOBS)
 
 run: build
-	./build/release/tangelo serve --data $(DATA) $(ARGS)
+	./build/release/tangelo serve --demo --data $(DATA) $(ARGS)
 
 # The whole suite: every test on the release build, the unit and property
 # tests again under ASan+UBSan, then a short libFuzzer run of every parser.
