@@ -33,6 +33,7 @@ class SnapshotWriter {
   void U32(uint32_t value) { Bytes(&value, 4); }
   void U64(uint64_t value) { Bytes(&value, 8); }
   void Bytes(const void* data, size_t size) {
+    if (size == 0) return;  // data may be null (an empty array).
     if (size >= kBufferSize / 2) {
       Flush();
       sink_(data, size);
@@ -67,6 +68,7 @@ class SnapshotReader {
   uint32_t U32() { uint32_t value = 0; Bytes(&value, 4); return value; }
   uint64_t U64() { uint64_t value = 0; Bytes(&value, 8); return value; }
   void Bytes(void* out, size_t size) {
+    if (size == 0) return;  // out may be null (an empty array).
     if (!ok_ || size > in_.size() - position_) {
       ok_ = false;
       std::memset(out, 0, size);
