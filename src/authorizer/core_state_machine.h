@@ -257,6 +257,22 @@ class CoreStateMachine final : public engine::StateMachine {
   }
   uint64_t NewTransferId() { return kHoldTransferIdBase | next_transfer_sequence_++; }
   bool EnsureSystemAccounts(uint16_t currency_numeric);
+  // The answer to a request seen before (a pending one rebuilt from its live
+  // record), flagged as a retransmission.
+  DecisionReply Repeat(const RetransmissionEntry& original, const RequestKey& key);
+  // The funds step: what to hold of the request's amount (all, or what is
+  // available when the merchant takes partial approval), or why not.
+  struct Funds {
+    uint64_t hold_minor;
+    Decision decision;
+    issuing::DeclineReason reason;
+  };
+  Funds DecideFunds(const Card& card, const AuthorizationRequest& request);
+  // Hands a freshly held amount to the client: the record waits (or, with
+  // too many decisions in flight, stand-in decides at once).
+  DecisionReply AwaitClient(uint32_t slot, const RequestKey& key,
+                            const issuing::RealtimeDecisionSettings& settings,
+                            uint64_t pending_minor, uint64_t entry_ns);
   // Whether a new hold may be placed: a free record, and ledger room beyond
   // the reserve that follow-ups (voids, shrinks) of live holds rely on.
   bool HasHoldRoom() const;

@@ -197,6 +197,62 @@ uint32_t CoreStateMachine::FindOriginal(const OriginalReference& original,
                                                                  : AuthorizationTable::kNoSlot;
 }
 
+DecisionReply CoreStateMachine::Repeat(const RetransmissionEntry& original,
+                                       const RequestKey& key) {
+  Bump(stats_.retransmissions);
+  DecisionReply out = DecisionFromEntry(original);
+  if (out.decision == Decision::kPendingClientDecision) {
+    // Still waiting for the client: the live record has the details.
+    const uint32_t slot = authorizations_.Find(out.authorization_id);
+    if (slot != AuthorizationTable::kNoSlot &&
+        authorizations_.record(slot).pending_key() == key) {
+      out = FinalReplyOf(slot, out.approved_amount_minor);
+      out.flags |= ReplyFlags::kRetransmission;
+    }
+  }
+  out.response_code = ResponseCodeOf(out.decision, out.reason, out.flags);
+  return out;
+}
+
+CoreStateMachine::Funds CoreStateMachine::DecideFunds(const Card& card,
+                                                      const AuthorizationRequest& request) {
+  Funds funds{request.amount_minor, Decision::kApproved, DeclineReason::kNone};
+  const uint64_t available = AvailableOf(card);
+  if (available < funds.hold_minor) {
+    if ((request.flags & RequestFlags::kPartialApprovalSupported) == 0 || available == 0) {
+      funds.reason = DeclineReason::kInsufficientFunds;
+      return funds;
+    }
+    funds.hold_minor = available;
+    funds.decision = Decision::kPartiallyApproved;
+  }
+  if (!HasHoldRoom()) {
+    Bump(stats_.authorization_table_full);
+    funds.reason = DeclineReason::kSystemError;
+  }
+  return funds;
+}
+
+DecisionReply CoreStateMachine::AwaitClient(uint32_t slot, const RequestKey& key,
+                                            const issuing::RealtimeDecisionSettings& settings,
+                                            uint64_t pending_minor, uint64_t entry_ns) {
+  AuthorizationRecord& record = authorizations_.record(slot);
+  record.state = AuthorizationState::kPendingClientDecision;
+  record.pending_key_high = key.high;
+  record.pending_key_low = key.low;
+  if (!authorizations_.CanAddDeadline()) {
+    // Too many decisions in flight: as if the client were unavailable.
+    record.deadline_ns = entry_ns;  // Not in the heap; ResolvePending copes.
+    return ResolvePending(slot, ClientDecisionOutcome::kRefused, 0, entry_ns);
+  }
+  // The engine answers "pending" now, and the final decision when the
+  // outcome (or the deadline) comes back.
+  authorizations_.SetDeadline(slot, entry_ns +
+                                        uint64_t{settings.deadline_ms} * kNanosPerMillisecond +
+                                        kClientDecisionGraceNs);
+  return FinalReplyOf(slot, pending_minor);
+}
+
 // ---------------------------------------------------------------- holds
 
 bool CoreStateMachine::StillHeld(uint64_t transfer_id, uint64_t at_ns) const {
@@ -332,18 +388,7 @@ void CoreStateMachine::ApplyAuthorize(std::span<const std::byte> payload, bool a
       advice && original != nullptr &&
       static_cast<Decision>(original->detail & 0xff) == Decision::kDeclined;
   if (original != nullptr && !advice_overrides) {
-    Bump(stats_.retransmissions);
-    DecisionReply out = DecisionFromEntry(*original);
-    if (out.decision == Decision::kPendingClientDecision) {
-      const uint32_t slot = authorizations_.Find(out.authorization_id);
-      if (slot != AuthorizationTable::kNoSlot &&
-          authorizations_.record(slot).pending_key() == key) {
-        out = FinalReplyOf(slot, out.approved_amount_minor);
-        out.flags |= ReplyFlags::kRetransmission;
-      }
-    }
-    out.response_code = ResponseCodeOf(out.decision, out.reason, out.flags);
-    EncodeDecisionReply(out, &reply);
+    EncodeDecisionReply(Repeat(*original, key), &reply);
     return;
   }
   // Remembered no longer (past the window) but still holding: the same
@@ -396,23 +441,10 @@ void CoreStateMachine::Authorize(const AuthorizationRequest& request, const Requ
       out.decision = Decision::kApproved;
     } else {
       // 6. Funds: the hold.
-      const uint64_t available = AvailableOf(*card);
-      uint64_t hold_minor = request.amount_minor;
-      Decision decision = Decision::kApproved;
-      if (available < hold_minor) {
-        if ((request.flags & RequestFlags::kPartialApprovalSupported) != 0 && available > 0) {
-          hold_minor = available;
-          decision = Decision::kPartiallyApproved;
-        } else {
-          out.reason = DeclineReason::kInsufficientFunds;
-        }
-      }
-      if (out.reason == DeclineReason::kNone && !HasHoldRoom()) {
-        Bump(stats_.authorization_table_full);
-        out.reason = DeclineReason::kSystemError;
-      }
+      const Funds funds = DecideFunds(*card, request);
+      out.reason = funds.reason;
       if (out.reason == DeclineReason::kNone) {
-        PlaceAuthorization(request, key, *card, hold_minor, decision, entry_ns, &out);
+        PlaceAuthorization(request, key, *card, funds.hold_minor, funds.decision, entry_ns, &out);
       }
     }
   }
@@ -458,24 +490,8 @@ void CoreStateMachine::PlaceAuthorization(const AuthorizationRequest& request,
   (void)issuing_->AddCardSpend(card, hold_minor, entry_ns, /*counts_toward_velocity=*/true);
 
   if (settings.required) {
-    if (authorizations_.CanAddDeadline()) {
-      // 7. The client decides; the engine answers "pending" now and the
-      // final decision when the outcome (or the deadline) comes back.
-      record.state = AuthorizationState::kPendingClientDecision;
-      record.pending_key_high = key.high;
-      record.pending_key_low = key.low;
-      authorizations_.SetDeadline(
-          slot, entry_ns + uint64_t{settings.deadline_ms} * kNanosPerMillisecond +
-                    kClientDecisionGraceNs);
-      *out = FinalReplyOf(slot, hold_minor);
-      return;
-    }
-    // Too many decisions in flight: as if the client were unavailable.
-    record.state = AuthorizationState::kPendingClientDecision;
-    record.pending_key_high = key.high;
-    record.pending_key_low = key.low;
-    record.deadline_ns = entry_ns;  // Not in the heap; ResolvePending copes.
-    *out = ResolvePending(slot, ClientDecisionOutcome::kRefused, 0, entry_ns);
+    // 7. The client decides.
+    *out = AwaitClient(slot, key, settings, hold_minor, entry_ns);
     out->authorized_at_ns = entry_ns;
     return;
   }
@@ -561,18 +577,7 @@ void CoreStateMachine::ApplyIncrement(std::span<const std::byte> payload, uint64
   const AuthorizationRequest& request = increment.request;
   const RequestKey key = KeyOf(increment);
   if (RetransmissionEntry* original = retransmissions_.Find(key, entry_ns)) {
-    Bump(stats_.retransmissions);
-    DecisionReply out = DecisionFromEntry(*original);
-    if (out.decision == Decision::kPendingClientDecision) {
-      const uint32_t slot = authorizations_.Find(out.authorization_id);
-      if (slot != AuthorizationTable::kNoSlot &&
-          authorizations_.record(slot).pending_key() == key) {
-        out = FinalReplyOf(slot, out.approved_amount_minor);
-        out.flags |= ReplyFlags::kRetransmission;
-      }
-    }
-    out.response_code = ResponseCodeOf(out.decision, out.reason, out.flags);
-    EncodeDecisionReply(out, &reply);
+    EncodeDecisionReply(Repeat(*original, key), &reply);
     return;
   }
 
@@ -599,21 +604,10 @@ void CoreStateMachine::ApplyIncrement(std::span<const std::byte> payload, uint64
 
   if (slot != AuthorizationTable::kNoSlot && (out.flags & ReplyFlags::kOriginalNotFound) == 0 &&
       out.reason == DeclineReason::kNone) {
-    const uint64_t available = AvailableOf(*card);
-    uint64_t grow_minor = request.amount_minor;
-    Decision decision = Decision::kApproved;
-    if (available < grow_minor) {
-      if ((request.flags & RequestFlags::kPartialApprovalSupported) != 0 && available > 0) {
-        grow_minor = available;
-        decision = Decision::kPartiallyApproved;
-      } else {
-        out.reason = DeclineReason::kInsufficientFunds;
-      }
-    }
-    if (out.reason == DeclineReason::kNone && !HasHoldRoom()) {
-      Bump(stats_.authorization_table_full);
-      out.reason = DeclineReason::kSystemError;
-    }
+    const Funds funds = DecideFunds(*card, request);
+    const uint64_t grow_minor = funds.hold_minor;
+    const Decision decision = funds.decision;
+    out.reason = funds.reason;
     if (out.reason == DeclineReason::kNone) {
       AuthorizationRecord& record = authorizations_.record(slot);
       // The grown hold lives as long as a new one would (networks restart the
@@ -632,20 +626,8 @@ void CoreStateMachine::ApplyIncrement(std::span<const std::byte> payload, uint64
                                      /*counts_toward_velocity=*/false);
         const issuing::RealtimeDecisionSettings& settings =
             issuing_->ProgramOf(*card).realtime_decision;
-        if (settings.required && authorizations_.CanAddDeadline()) {
-          record.state = AuthorizationState::kPendingClientDecision;
-          record.pending_key_high = key.high;
-          record.pending_key_low = key.low;
-          authorizations_.SetDeadline(
-              slot, entry_ns + uint64_t{settings.deadline_ms} * kNanosPerMillisecond +
-                        kClientDecisionGraceNs);
-          out = FinalReplyOf(slot, grow_minor);
-        } else if (settings.required) {
-          record.state = AuthorizationState::kPendingClientDecision;
-          record.pending_key_high = key.high;
-          record.pending_key_low = key.low;
-          record.deadline_ns = entry_ns;
-          out = ResolvePending(slot, ClientDecisionOutcome::kRefused, 0, entry_ns);
+        if (settings.required) {
+          out = AwaitClient(slot, key, settings, grow_minor, entry_ns);
         } else {
           record.confirmed_amount_minor = record.total_held_minor();
           out = FinalReplyOf(slot, grow_minor);
