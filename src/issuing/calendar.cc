@@ -23,12 +23,19 @@ CivilDate CivilFromDayIndex(uint32_t day_index) {
 uint32_t MonthIndexOf(uint32_t year, uint32_t month) { return (year - 1970) * 12 + (month - 1); }
 
 CalendarWindows CalendarWindowsAt(uint64_t timestamp_ns) {
+  const uint32_t day_index = static_cast<uint32_t>(timestamp_ns / kNanosPerDay);
+  // The authorization path asks five times per request (the checks and the
+  // spend at three levels), nearly always about the same day: the last
+  // day's windows are remembered, per thread, so this stays a pure function.
+  thread_local CalendarWindows last{UINT32_MAX, 0, 0};
+  if (last.day_index == day_index) return last;
   CalendarWindows windows;
-  windows.day_index = static_cast<uint32_t>(timestamp_ns / kNanosPerDay);
+  windows.day_index = day_index;
   // 1970-01-01 was a Thursday: three days after the Monday that starts week 0.
   windows.week_index = (windows.day_index + 3) / 7;
   const CivilDate date = CivilFromDayIndex(windows.day_index);
   windows.month_index = MonthIndexOf(date.year, date.month);
+  last = windows;
   return windows;
 }
 

@@ -206,16 +206,16 @@ const Card* IssuingState::FindCardByPanToken(const PanToken& token) const {
 void IssuingState::PrefetchCardCandidates(const PanToken& token) const {
   token_index_.ForEachCandidate(TokenHash(token), [this](uint32_t slot) {
     const char* card = reinterpret_cast<const char*>(&cards_[slot]);
-    __builtin_prefetch(card);       // Identity, status, slots.
-    __builtin_prefetch(card + 64);  // Spend amounts.
+    PrefetchLine(card);       // Identity, status, slots.
+    PrefetchLine(card + 64);  // Spend amounts.
   });
 }
 
 void IssuingState::PrefetchCardDependents(const Card& card) const {
-  __builtin_prefetch(&user_statuses_[card.user_slot]);
-  __builtin_prefetch(&account_controls_slots_[card.account_slot]);
-  __builtin_prefetch(&accounts_[card.account_slot].counters);  // Counted on approval.
-  if (card.controls_slot != kNoSlot) __builtin_prefetch(&controls_[card.controls_slot]);
+  PrefetchLine(&user_statuses_[card.user_slot]);
+  PrefetchLine(&account_controls_slots_[card.account_slot]);
+  PrefetchLine(&accounts_[card.account_slot].counters);  // Counted on approval.
+  if (card.controls_slot != kNoSlot) PrefetchLine(&controls_[card.controls_slot]);
 }
 
 uint32_t IssuingState::SlotOf(const Account& account) const {
