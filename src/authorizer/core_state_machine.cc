@@ -11,6 +11,7 @@
 #include "base/assert.h"
 #include "base/limits.h"
 #include "issuing/commands.h"
+#include "issuing/slot_index.h"
 
 namespace tangelo::authorizer {
 namespace {
@@ -214,7 +215,7 @@ void CoreStateMachine::PrefetchCardStage(const engine::EntryRef& entry, size_t i
   if (card == nullptr) return;
   staged_[index].card = card;  // The lookup is done once, here.
   issuing_->PrefetchCardDependents(*card);
-  __builtin_prefetch(ledger_account_of_slot_[card->account_slot]);
+  issuing::PrefetchLine(ledger_account_of_slot_[card->account_slot]);
 }
 
 // ---------------------------------------------------------------- time
