@@ -15,6 +15,8 @@ packages=(
   # Real servers and tools the tests start: Prometheus and promtool (rules,
   # scrape test), wrk (cross-checks the load generator).
   prometheus wrk
+  # Headless browser for the console test (driven by playwright-core from npm).
+  chromium
 )
 
 missing=()
