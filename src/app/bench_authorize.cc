@@ -12,9 +12,12 @@
 // queueing or the fsync; the client's real-time decision is off.
 #include "app/bench_authorize.h"
 
+#include <sys/resource.h>
+
 #include <atomic>
 #include <chrono>
 #include <cinttypes>
+#include <cstdlib>
 #include <cstdio>
 #include <cstring>
 #include <mutex>
@@ -42,6 +45,22 @@ constexpr uint16_t kUsd = 840;
 constexpr uint64_t kFundingPerAccountMinor = 1'000'000'000;  // 10,000,000.00 USD.
 constexpr uint32_t kCardsMax = 16'000'000;
 constexpr uint32_t kTemplates = 1u << 20;  // Requests drawn before the timed phase.
+
+// User + system CPU seconds of the whole process so far.
+double ProcessCpuSeconds() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  const auto seconds = [](const timeval& time) {
+    return static_cast<double>(time.tv_sec) + static_cast<double>(time.tv_usec) / 1e6;
+  };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
+// The machine's 1-minute load average (other work competing for the cores).
+double LoadAverage() {
+  double load[1] = {0};
+  return getloadavg(load, 1) == 1 ? load[0] : -1.0;
+}
 
 // Adds one to a zero-padded decimal counter of fixed width.
 template <size_t N>
@@ -332,6 +351,7 @@ int RunAuthorizeBench(const AuthorizeBenchOptions& options) {
   }
   DecisionSink sink;
   std::atomic<bool> done{false};
+  const double cpu_before = ProcessCpuSeconds();
   const uint64_t start_ns = clock.MonotonicNs();
   std::thread progress([&] {
     uint64_t last = 0;
@@ -357,6 +377,9 @@ int RunAuthorizeBench(const AuthorizeBenchOptions& options) {
   }
   WaitFor(sink, options.authorizations);
   const uint64_t end_ns = clock.MonotonicNs();
+  // CPU of every thread of the process (producer, engine, journal) during
+  // the timed phase: on a shared machine it says what the run would do alone.
+  const double cpu_seconds = ProcessCpuSeconds() - cpu_before;
   done.store(true);
   progress.join();
   engine.Stop();
@@ -384,7 +407,8 @@ int RunAuthorizeBench(const AuthorizeBenchOptions& options) {
       ",\"decision_latency_us_p999\":%.2f,\"decision_latency_us_max\":%.2f"
       ",\"durable_batch_latency_us_p50\":%" PRIu64 ",\"durable_batch_latency_us_p99\":%" PRIu64
       ",\"batches\":%" PRIu64 ",\"fsyncs\":%" PRIu64 ",\"authorizations_per_fsync\":%.1f"
-      ",\"journal_bytes\":%" PRIu64 ",\"setup_ms\":%" PRIu64 "}\n",
+      ",\"journal_bytes\":%" PRIu64 ",\"cpu_seconds\":%.3f,\"cpu_us_per_authorization\":%.3f"
+      ",\"load_average_1m\":%.2f,\"setup_ms\":%" PRIu64 "}\n",
       options.authorizations, options.cards, options.merchants, options.card_zipf,
       options.merchant_zipf,
       options.controls_every == 0 ? 0 : (options.cards + options.controls_every - 1) /
@@ -394,7 +418,8 @@ int RunAuthorizeBench(const AuthorizeBenchOptions& options) {
       static_cast<double>(decision_ns.Max()) / 1000.0, batch_latency_us.ValueAtQuantile(0.50),
       batch_latency_us.ValueAtQuantile(0.99), batches, fsyncs,
       fsyncs ? static_cast<double>(options.authorizations) / static_cast<double>(fsyncs) : 0.0,
-      journal_bytes, setup_ms);
+      journal_bytes, cpu_seconds,
+      cpu_seconds * 1e6 / static_cast<double>(options.authorizations), LoadAverage(), setup_ms);
   return sink.errors() == 0 ? 0 : 1;
 }
 
