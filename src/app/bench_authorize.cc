@@ -10,6 +10,7 @@
 // fdatasync of its batch. Decision latency is the time each request spends in
 // the pipeline on the engine thread (CoreStateMachine's recorder), not the
 // queueing or the fsync; the client's real-time decision is off.
+#include "app/bench.h"
 #include "app/bench_authorize.h"
 
 #include <sys/resource.h>
@@ -111,19 +112,6 @@ class DecisionSink final : public engine::ReplySink {
   std::atomic<uint64_t> approved_{0};
   std::atomic<uint64_t> errors_{0};
 };
-
-// Removes journal and snapshot files so every run starts from an empty state.
-base::Status ClearAuthorizeJournal(io::Env& env, const std::string& directory) {
-  TG_RETURN_IF_ERROR(env.CreateDir(directory));
-  auto names = env.ListDir(directory);
-  if (!names.ok()) return names.status();
-  for (const std::string& name : *names) {
-    if (name.rfind("journal-", 0) == 0 || name.rfind("snapshot-", 0) == 0) {
-      TG_RETURN_IF_ERROR(env.RemoveFile(io::JoinPath(directory, name)));
-    }
-  }
-  return env.SyncDir(directory);
-}
 
 void Submit(engine::Engine& engine, EntryKind kind, std::span<const std::byte> payload,
             engine::ReplySink* sink) {
@@ -265,7 +253,7 @@ std::vector<issuing::PanToken> Setup(engine::Engine& engine, const AuthorizeBenc
 int RunAuthorizeBench(const AuthorizeBenchOptions& options) {
   io::Env& env = io::Env::Posix();
   io::Clock& clock = io::SystemClock::Instance();
-  base::Status cleared = ClearAuthorizeJournal(env, options.data);
+  base::Status cleared = ClearJournalFiles(env, options.data);
   if (!cleared.ok()) {
     std::fprintf(stderr, "bench authorize: %s\n", cleared.ToString().c_str());
     return 1;

@@ -48,19 +48,6 @@ class CountingSink final : public engine::ReplySink {
   std::atomic<uint64_t> failed_{0};
 };
 
-// Removes journal and snapshot files so every run starts from an empty ledger.
-base::Status ClearJournal(io::Env& env, const std::string& directory) {
-  TG_RETURN_IF_ERROR(env.CreateDir(directory));
-  auto names = env.ListDir(directory);
-  if (!names.ok()) return names.status();
-  for (const std::string& name : *names) {
-    if (name.rfind("journal-", 0) == 0 || name.rfind("snapshot-", 0) == 0) {
-      TG_RETURN_IF_ERROR(env.RemoveFile(io::JoinPath(directory, name)));
-    }
-  }
-  return env.SyncDir(directory);
-}
-
 void SubmitBlocking(Engine& engine, uint16_t kind, std::span<const std::byte> payload,
                     engine::ReplySink* sink) {
   // A full queue is back-pressure: back off with a short sleep rather than
@@ -185,7 +172,7 @@ LedgerRun RunWorkload(Engine& engine, const LedgerBenchOptions& options,
 
 int RunLedgerBench(const LedgerBenchOptions& options) {
   io::Env& env = io::Env::Posix();
-  base::Status cleared = ClearJournal(env, options.data);
+  base::Status cleared = ClearJournalFiles(env, options.data);
   if (!cleared.ok()) {
     std::fprintf(stderr, "bench ledger: %s\n", cleared.ToString().c_str());
     return 1;
@@ -277,7 +264,7 @@ int RunRecoveryBench(const RecoveryBenchOptions& options) {
   const ledger::LedgerCapacities capacities = CapacitiesFor(build, workload_options);
   uint64_t live_transfers = 0;
   if (!options.reuse) {
-    base::Status cleared = ClearJournal(env, options.data);
+    base::Status cleared = ClearJournalFiles(env, options.data);
     if (!cleared.ok()) {
       std::fprintf(stderr, "bench recovery: %s\n", cleared.ToString().c_str());
       return 1;
