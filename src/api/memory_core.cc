@@ -70,6 +70,11 @@ void MemoryCore::Release() {
   queue_ready_.notify_all();
 }
 
+size_t MemoryCore::QueuedReplies() {
+  std::lock_guard lock(queue_mutex_);
+  return queue_.size();
+}
+
 void MemoryCore::DeliveryLoop() {
   std::unique_lock lock(queue_mutex_);
   for (;;) {

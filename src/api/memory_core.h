@@ -39,6 +39,8 @@ class MemoryCore final : public Core {
   // test keep a request in flight.
   void Pause();
   void Release();
+  // Replies queued and not yet delivered (held while paused). Thread safe.
+  size_t QueuedReplies();
 
  private:
   struct TenantState {

@@ -401,12 +401,11 @@ TEST_F(ApiE2eTest, IdempotencyReplaysRefusesMismatchAndInFlight) {
                         {{"Authorization", "Bearer " + key},
                          {"Content-Type", "application/json"},
                          {"Idempotency-Key", "k-2"}}));
-  HttpResult conflict;
-  for (int attempt = 0; attempt < 200; ++attempt) {
-    conflict = Call("POST", credits, key, body, {{"Idempotency-Key", "k-2"}});
-    if (conflict.status == 409) break;  // Until the first has reached the core.
-    usleep(1000);
-  }
+  // Send the duplicate only once the first is held in the core: sent earlier,
+  // the duplicate could become the first itself and wait on the paused core.
+  for (int attempt = 0; attempt < 5000 && core_->QueuedReplies() == 0; ++attempt) usleep(1000);
+  ASSERT_EQ(core_->QueuedReplies(), 1u);
+  const HttpResult conflict = Call("POST", credits, key, body, {{"Idempotency-Key", "k-2"}});
   EXPECT_EQ(conflict.status, 409);
   EXPECT_EQ(Str(conflict.body, "/code"), "idempotency_in_flight");
   core_->Release();
